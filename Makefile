@@ -1,0 +1,33 @@
+# Quick start: `make run` (set up + analyse the bundled samples), `make test` (set up + lint + tests).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	@mkdir -p out
+	$(BIN)/anning check "【分期金融】刘某某，还贷呗欠款网贷由于多次与您协商无果，清收人员将于今日12点拟定债务委托书，授权专员到预留证件地上访，还款终止拒收请回复R。" --sender 10690000123 --at 2026-11-20T23:15
+	$(BIN)/anning batch src/anning/samples/messages.jsonl out/verdicts.jsonl
+	$(BIN)/anning eval src/anning/samples/messages.jsonl
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks tools
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info src/*.egg-info

@@ -1,0 +1,3 @@
+from anning.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""Sender-number analysis: which class of number sent the message and what that does (not) prove.
+
+The classes and their wording are data (``senders.yaml``); phonenumbers supplies the carrier of a
+mobile number. A class may emit a signal that rules combine with content (a bank that texts from a
+personal mobile, a court that writes from abroad).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from anning.detectors import Prepared
+from anning.knowledge import Knowledge
+from anning.model import Signal
+
+_STRIP = re.compile(r"[\s\-()（）]")
+_CN_PREFIX = re.compile(r"^(?:\+86|0086|86(?=1[3-9]\d{9}$))")
+
+
+def clean_sender(raw: str) -> str:
+    return _CN_PREFIX.sub("", _STRIP.sub("", raw.strip()))
+
+
+@lru_cache(maxsize=1024)
+def _carrier(number: str) -> str:
+    try:
+        import phonenumbers
+        from phonenumbers import carrier
+
+        parsed = phonenumbers.parse(number, "CN")
+        return carrier.name_for_number(parsed, "zh") or ""
+    except Exception:  # phonenumbers raises several types on odd input; the carrier is only a detail
+        return ""
+
+
+def classify(raw: str, k: Knowledge, lang: str = "zh") -> dict[str, Any]:
+    cleaned = clean_sender(raw)
+    probe = re.sub(r"[x*]", "0", cleaned.lower())
+    for sclass in k.senders:
+        if sclass.pattern.search(probe):
+            info: dict[str, Any] = {
+                "raw": raw, "number": cleaned, "type": sclass.id,
+                "label": sclass.label[lang], "proves": sclass.proves[lang], "signal": sclass.signal,
+            }
+            if sclass.id.startswith("mobile") and "x" not in probe and "*" not in cleaned:
+                info["carrier"] = _carrier(cleaned)
+            return info
+    return {"raw": raw, "number": cleaned, "type": "unknown", "label": "", "proves": "", "signal": None}
+
+
+def detect(p: Prepared, k: Knowledge) -> list[Signal]:
+    info = p.entities.get("sender")
+    if not info or not info.get("signal"):
+        return []
+    return [Signal(info["signal"], "sender", (), info["number"], {"type": info["type"]})]

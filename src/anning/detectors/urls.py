@@ -1,0 +1,46 @@
+"""Links: shorteners, bare IP hosts, risky top-level domains, look-alikes of known platforms, and
+links to a platform's official domain. Lists live in ``lexicons.yaml`` and ``platforms.yaml``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from anning.detectors import Prepared
+from anning.knowledge import Knowledge
+from anning.model import Signal, Span
+
+
+@lru_cache(maxsize=4)
+def _official(k: Knowledge) -> tuple[frozenset[str], tuple[str, ...]]:
+    domains = frozenset(d for p in k.platforms.values() for d in p.official_domains)
+    tokens = sorted({d.split(".")[0] for d in domains if len(d.split(".")[0]) >= 3}, key=len, reverse=True)
+    return domains, tuple(tokens)
+
+
+def detect(p: Prepared, k: Knowledge) -> list[Signal]:
+    links = p.entities.get("urls") or []
+    if not links:
+        return []
+    official, brand_tokens = _official(k)
+    shorteners = set(k.lexicons["url_shorteners"])
+    risky_tlds = set(k.lexicons["risky_tlds"])
+    signals: list[Signal] = []
+    for u in links:
+        span = (Span(u["span"][0], u["span"][1], u["text"]),)
+        domain, host = u["domain"], u["host"]
+        signals.append(Signal("URL_LINK", "urls", span, u["text"], {"domain": domain}))
+        if domain in official:
+            signals.append(Signal("URL_OFFICIAL_DOMAIN", "urls", span, domain))
+            continue
+        if domain in shorteners:
+            signals.append(Signal("URL_SHORTENER", "urls", span, domain))
+        if host.replace(".", "").isdigit():
+            signals.append(Signal("URL_IP_HOST", "urls", span, host))
+        if u.get("suffix") in risky_tlds:
+            signals.append(Signal("URL_RISKY_TLD", "urls", span, u["suffix"]))
+        label = domain.split(".")[0]
+        for token in brand_tokens:
+            if token in label and label != token:
+                signals.append(Signal("URL_LOOKALIKE", "urls", span, domain, {"brand": token}))
+                break
+    return signals

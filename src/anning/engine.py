@@ -1,0 +1,272 @@
+"""The engine: prepare a message, run the detectors, score their signals with the rule data and
+decide kind, confidence, risk, flags, violations, scenario and next steps.
+
+Every point of the verdict comes from a signal with spans and a rule in the knowledge pack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from anning import __version__
+from anning.detectors import Prepared, clock, rules, sender, urls
+from anning.knowledge import Knowledge, load_knowledge
+from anning.knowledge.loader import BINDING_LEVELS
+from anning.model import Action, Channel, Hit, Message, Scenario, Signal, Verdict, Violation
+from anning.text import extract
+from anning.text.normalize import normalize
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+DETECTORS = (sender.detect, clock.detect, urls.detect, rules.detect)
+
+
+def to_local_time(value: datetime | str | None) -> datetime | None:
+    """Parse an ISO time; naive times are taken as China local time (UTC+8)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=CHINA_TZ)
+    return value.astimezone(CHINA_TZ)
+
+
+class Engine:
+    """Analyses messages with one knowledge pack. Build once, call ``analyze`` many times."""
+
+    def __init__(self, knowledge: Knowledge | None = None, lang: str = "zh"):
+        self.k = knowledge or load_knowledge()
+        self.lang = lang
+        self.surnames = frozenset(self.k.lexicons["surnames"])
+        self.version = __version__
+
+    # -- preparation -------------------------------------------------------------------------
+    def prepare(self, message: Message, lang: str) -> Prepared:
+        nt = normalize(message.text)
+        link_list = extract.urls(nt)
+        acct = extract.accounts(nt)
+        taken = [_norm_range(nt, e["span"]) for e in (*link_list, *acct)]
+        entities: dict[str, Any] = {
+            "platforms": [],
+            "persons": extract.persons(nt, self.surnames),
+            "amounts": extract.amounts(nt),
+            "dates": extract.dates(nt),
+            "deadlines": extract.deadlines(nt),
+            "relative_times": extract.relative_times(nt),
+            "days_overdue": extract.days_overdue(nt),
+            "contract_numbers": extract.contract_numbers(nt),
+            "urls": link_list,
+            "phones": extract.phones(nt, taken),
+            "accounts": acct,
+            "verification_code_request": False,
+            "sender": sender.classify(message.sender, self.k, lang) if message.sender else None,
+        }
+        entities["platforms"] = self._platforms(nt)
+        return Prepared(message, nt, to_local_time(message.received_at), entities)
+
+    def _platforms(self, nt) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for sig in extract.signatures(nt):
+            pid = self._platform_id(sig["text"])
+            found.append({**sig, "id": pid, "source": "signature"})
+            seen.add(sig["text"])
+        text = nt.text
+        for p in self.k.platforms.values():
+            for name in (p.name["zh"], *p.aliases):
+                idx = text.find(name.lower())
+                if idx >= 0:
+                    span = nt.span(idx, idx + len(name))
+                    if span.text not in seen and not any(s["id"] == p.id for s in found):
+                        found.append({"text": span.text, "span": [span.start, span.end], "id": p.id,
+                                      "source": "name"})
+                    break
+        return found
+
+    def _platform_id(self, name: str) -> str | None:
+        low = name.lower()
+        for p in self.k.platforms.values():
+            if low == p.name["zh"].lower() or low in (a.lower() for a in p.aliases):
+                return p.id
+        return None
+
+    # -- analysis ------------------------------------------------------------------------------
+    def analyze(self, text: str, sender_number: str | None = None, received_at: datetime | str | None = None,
+                message_id: str | None = None, lang: str | None = None) -> Verdict:
+        if not isinstance(text, str):
+            raise TypeError("text must be a string")
+        lang = lang or self.lang
+        at = to_local_time(received_at)
+        message = Message(text, sender_number or None, at, message_id)
+        p = self.prepare(message, lang)
+        signals = [s for det in DETECTORS for s in det(p, self.k)]
+        signals = self._apply_conditions(signals)
+        return self._decide(p, signals, lang)
+
+    def analyze_many(self, messages: Iterable[Message], lang: str | None = None) -> Iterator[Verdict]:
+        for m in messages:
+            yield self.analyze(m.text, m.sender, m.received_at, m.id, lang)
+
+    def _apply_conditions(self, signals: list[Signal]) -> list[Signal]:
+        """Drop signals whose rule requires another signal that is absent (or one that is present)."""
+        while True:
+            ids = {s.rule for s in signals}
+            groups = {self.k.rules[i].group for i in ids}
+
+            def present(ref: str, ids=ids, groups=groups) -> bool:
+                return ref[2:] in groups if ref.startswith("g:") else ref in ids
+
+            kept = []
+            for s in signals:
+                r = self.k.rules[s.rule]
+                if r.requires_any and not any(present(x) for x in r.requires_any):
+                    continue
+                if r.unless_any and any(present(x) for x in r.unless_any):
+                    continue
+                kept.append(s)
+            if len(kept) == len(signals):
+                return kept
+            signals = kept
+
+    def _decide(self, p: Prepared, signals: list[Signal], lang: str) -> Verdict:
+        k = self.k
+        sc = k.scoring
+        scores: dict[str, float] = dict.fromkeys(k.kind_labels, 0.0)
+        for s in signals:
+            for kind, vote in k.rules[s.rule].kinds.items():
+                scores[kind] += vote
+
+        kind = sc["default_kind"]
+        for policy in k.kind_policy:
+            if scores[policy.kind] >= policy.threshold:
+                kind = policy.kind
+                break
+
+        hits: list[Hit] = []
+        flags: list[str] = []
+        risk = float(sc["kind_risk"].get(kind, 0))
+        behaviours: list[str] = list(sc.get("kind_behaviours", {}).get(kind, []))
+        for s in signals:
+            r = k.rules[s.rule]
+            rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds)]
+            hits.append(Hit(s, r.label[lang], r.kinds.get(kind, 0.0), r.risk, tuple(rule_flags), r.behaviours))
+            risk += r.risk
+            flags.extend(f for f in rule_flags if f not in flags)
+            behaviours.extend(b for b in r.behaviours if b not in behaviours and self._behaviour_applies(b, kind))
+        flag_order = list(k.flag_labels)
+        flags.sort(key=flag_order.index)
+        risk_score = max(0, min(100, round(risk)))
+        level_id, level_label = self._risk_level(risk_score)
+
+        if any(h.signal.rule in sc.get("verification_code_rules", []) for h in hits):
+            p.entities["verification_code_request"] = True
+
+        confidence = self._confidence(kind, scores)
+        violations = self._violations(behaviours, p, lang)
+        scenario, actions = self._next_steps(kind, behaviours, lang)
+        return Verdict(
+            kind=kind, kind_label=k.kind_labels[kind][lang], confidence=confidence, risk=risk_score,
+            risk_level=level_id, risk_label=level_label[lang], flags=tuple(flags), hits=tuple(hits),
+            entities=p.entities, violations=violations, scenario=scenario, actions=actions,
+            kind_scores={kd: round(v, 3) for kd, v in scores.items()}, lang=lang,
+            engine_version=self.version, knowledge_version=k.version, message=p.message,
+        )
+
+    def _behaviour_applies(self, behaviour: str, kind: str) -> bool:
+        allowed = self.k.scoring.get("behaviour_kinds", {}).get(behaviour)
+        return allowed is None or kind in allowed
+
+    def _risk_level(self, risk: int) -> tuple[str, dict[str, str]]:
+        level = self.k.risk_levels[0]
+        for entry in self.k.risk_levels:
+            if risk >= entry[1]:
+                level = entry
+        return level[0], level[2]
+
+    def _confidence(self, kind: str, scores: dict[str, float]) -> float:
+        """A monotone squashing of the evidence margin; the learned model will replace it."""
+        c = self.k.scoring["confidence"]
+        if kind == self.k.scoring["default_kind"]:
+            strongest = max((v for kd, v in scores.items() if kd != kind), default=0.0)
+            value = c["other_base"] - c["other_penalty"] * max(0.0, strongest)
+            return round(min(c["max"], max(c["min"], value)), 3)
+        own = scores[kind]
+        rival = max((v for kd, v in scores.items() if kd != kind), default=0.0)
+        margin = own - max(0.0, rival) * c["rival_weight"]
+        value = 1.0 / (1.0 + math.exp(-(margin - c["midpoint"]) / c["scale"]))
+        return round(min(c["max"], max(c["min"], value)), 3)
+
+    def _violations(self, behaviours: list[str], p: Prepared, lang: str) -> tuple[Violation, ...]:
+        k = self.k
+        on = (p.local_time or datetime.now(UTC).astimezone(CHINA_TZ)).date()
+        out: list[Violation] = []
+        seen: set[str] = set()
+        for b in behaviours:
+            beh = k.behaviours[b]
+            for law_id in beh.cite:
+                if law_id in seen:
+                    continue
+                law = k.laws[law_id]
+                if not _in_force(law.in_force_from, law.in_force_until, on):
+                    continue
+                seen.add(law_id)
+                level = k.binding_levels[law.binding_level]
+                basis = level[f"phrase_{lang}"].format(
+                    instrument=law.instrument["zh"], article=law.article["zh"],
+                    instrument_en=law.instrument["en"], article_en=law.article["en"],
+                ).strip()
+                out.append(Violation(
+                    id=law.id, title=law.title[lang], basis=basis, binding_level=law.binding_level,
+                    binding_label=level[f"label_{lang}"], source=law.source,
+                    why=f"{beh.label[lang]}：{beh.why[lang]}" if lang == "zh" else f"{beh.label[lang]}: {beh.why[lang]}",
+                    behaviour=b, confidence=law.confidence,
+                ))
+        rank = {level: i for i, level in enumerate(BINDING_LEVELS)}
+        return tuple(sorted(out, key=lambda x: rank[x.binding_level]))
+
+    def _next_steps(self, kind: str, behaviours: list[str], lang: str) -> tuple[Scenario, tuple[Action, ...]]:
+        k = self.k
+        sdef = next(s for s in k.scenarios.values() if kind in s.kinds)
+        scenario = Scenario(sdef.id, sdef.title[lang], sdef.summary[lang], sdef.alternatives[lang])
+        ids = list(sdef.actions)
+        for b in behaviours:
+            for a in k.scoring.get("behaviour_actions", {}).get(b, []):
+                if a not in ids:
+                    ids.insert(_insert_position(ids, a, k.scoring.get("action_order", [])), a)
+        channel_pool = k.scoring.get("action_channels", {})
+        beh_channels = [c for b in behaviours for c in k.behaviours[b].channels]
+        actions = []
+        for aid in ids:
+            a = k.actions[aid]
+            pool = channel_pool.get(aid, [])
+            chosen = [c for c in dict.fromkeys(beh_channels) if c in pool] or list(pool)
+            chans = tuple(Channel(c, k.channels[c].name[lang], k.channels[c].number) for c in chosen)
+            actions.append(Action(aid, a.title[lang], a.detail[lang], a.guide, chans))
+        return scenario, tuple(actions)
+
+
+def _insert_position(ids: list[str], new: str, order: list[str]) -> int:
+    """Insert ``new`` before the first action that comes later in the canonical order."""
+    if new not in order:
+        return len(ids)
+    rank = order.index(new)
+    for i, existing in enumerate(ids):
+        if existing in order and order.index(existing) > rank:
+            return i
+    return len(ids)
+
+
+def _in_force(start: str | None, end: str | None, on: date) -> bool:
+    if start and on < date.fromisoformat(start):
+        return False
+    return not (end and on > date.fromisoformat(end))
+
+
+def _norm_range(nt, span: list[int]) -> tuple[int, int]:
+    """Translate an original-text span back into normalised offsets (for overlap checks)."""
+    start = next((i for i, o in enumerate(nt.offsets) if o >= span[0]), len(nt.offsets))
+    end = next((i for i, o in enumerate(nt.offsets) if o >= span[1]), len(nt.offsets))
+    return start, end

@@ -1,0 +1,135 @@
+"""Human-readable rendering of a verdict for the terminal (Chinese by default, English on request).
+
+Presentation only: everything shown comes from the verdict dict and the knowledge pack's labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from anning.knowledge import Knowledge
+
+RISK_STYLE = {"none": "green", "low": "green", "medium": "yellow", "high": "red", "critical": "bold red"}
+ENTITY_KEYS = ("platforms", "persons", "amounts", "dates", "deadlines", "relative_times", "days_overdue",
+               "contract_numbers", "urls", "phones", "accounts")
+MAX_LAWS_SHOWN = 8
+
+
+def highlighted(text: str, spans: list[tuple[int, int]]) -> Text:
+    out = Text(text)
+    for start, end in spans:
+        if 0 <= start < end <= len(text):
+            out.stylize("bold black on yellow", start, end)
+    return out
+
+
+def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
+    lang = v["lang"]
+
+    def ui(key: str) -> str:
+        return k.ui[key][lang]
+
+    sep = "：" if lang == "zh" else ": "
+    head = Text()
+    head.append(f"{ui('kind')}{sep}", style="bold")
+    head.append(v["kind_label"], style="bold cyan")
+    head.append(f"  ({v['kind']})  ")
+    head.append(f"{ui('confidence')}{sep}{v['confidence']:.2f}  ")
+    head.append(f"{ui('risk')}{sep}", style="bold")
+    head.append(f"{v['risk']}/100 {v['risk_label']}", style=RISK_STYLE.get(v["risk_level"], ""))
+    console.print(head)
+
+    flags = [k.flag_labels[f][lang] + f" ({f})" for f in v["flags"]]
+    console.print(Text(f"{ui('flags')}{sep}", style="bold") + Text(" · ".join(flags) or ui("no_flags")))
+
+    spans = [tuple(s) for sig in v["signals"] for s in sig["spans"] if sig["flags"] or sig["weight"] > 0]
+    console.print(Text(f"\n{ui('message')}{sep}", style="bold"))
+    console.print(highlighted(v["message"]["text"], spans))
+
+    if v["signals"]:
+        console.print(Text(f"\n{ui('reasons')}{sep}", style="bold"))
+        for sig in v["signals"]:
+            line = Text("  • ")
+            line.append(sig["label"])
+            line.append(f"  [{sig['rule']}]", style="dim")
+            if sig["evidence"]:
+                line.append("  「")
+                line.append(sig["evidence"], style="bold black on yellow")
+                line.append("」")
+            extras = [f"{k.flag_labels[f][lang]}" for f in sig["flags"]]
+            if sig["weight"]:
+                extras.append(f"{'+' if sig['weight'] > 0 else ''}{sig['weight']:g}")
+            if extras:
+                line.append("  (" + ", ".join(extras) + ")", style="dim")
+            console.print(line)
+
+    _render_entities(v, k, console, lang, ui, sep)
+
+    if v["violations"]:
+        console.print(Text(f"\n{ui('violations')}{sep}", style="bold"))
+        for x in v["violations"][:MAX_LAWS_SHOWN]:
+            line = Text("  • ")
+            line.append(x["basis"], style="bold")
+            line.append(f"  〔{x['binding_label']}〕", style="magenta")
+            console.print(line)
+            console.print(Text(f"    {x['why']}", style="dim"))
+            console.print(Text(f"    {ui('source')}{sep}{x['source']}", style="dim"))
+        hidden = len(v["violations"]) - MAX_LAWS_SHOWN
+        if hidden > 0:
+            console.print(Text("  " + ui("more_laws").format(n=hidden), style="dim"))
+
+    sc = v["scenario"]
+    console.print(Text(f"\n{ui('scenario')}{sep}", style="bold") + Text(sc["title"], style="bold cyan"))
+    console.print(f"  {sc['summary']}")
+    if sc["alternatives"]:
+        console.print(Text(f"  {ui('alternatives')}{sep}", style="bold"))
+        for alt in sc["alternatives"]:
+            console.print(f"    - {alt}")
+
+    console.print(Text(f"\n{ui('actions')}{sep}", style="bold"))
+    for i, a in enumerate(v["actions"], 1):
+        console.print(Text(f"  {i}. ", style="bold") + Text(a["title"], style="bold"))
+        console.print(f"     {a['detail']}")
+        if a["channels"]:
+            chans = "、".join(f"{c['name']}" + (f" {c['number']}" if c["number"] else "") for c in a["channels"])
+            console.print(Text(f"     {ui('channels')}{sep}{chans}", style="cyan"))
+        if a["guide"]:
+            console.print(Text(f"     {ui('guide')}{sep}anning guide {a['guide']}", style="dim"))
+    console.print(Text(f"\n{ui('disclaimer')}  engine {v['engine_version']} · knowledge {v['knowledge_version']}",
+                       style="dim"))
+
+
+def _render_entities(v, k, console, lang, ui, sep) -> None:
+    e = v["entities"]
+    lines = []
+    for key in ENTITY_KEYS:
+        items = e.get(key) or []
+        if not items:
+            continue
+        shown = []
+        for it in items:
+            s = it["text"]
+            if key == "amounts":
+                s += f" (= {it['value']:g} 元)" if lang == "zh" else f" (= CNY {it['value']:g})"
+            elif key == "days_overdue" and it.get("days") is not None:
+                s += f" ({it['days']})"
+            elif key in ("phones", "accounts"):
+                s += f" [{it['type']}]"
+            elif key == "urls":
+                s += f" [{it['domain']}]"
+            shown.append(s)
+        lines.append(f"  {ui('ent_' + key)}{sep}{'；'.join(shown) if lang == 'zh' else '; '.join(shown)}")
+    if e.get("verification_code_request"):
+        lines.append(f"  {ui('ent_verification_code_request')}{sep}{ui('yes')}")
+    if lines:
+        console.print(Text(f"\n{ui('entities')}{sep}", style="bold"))
+        for line in lines:
+            console.print(line)
+    s = e.get("sender")
+    if s:
+        console.print(Text(f"\n{ui('sender')}{sep}", style="bold") + Text(f"{s['raw']} — {s['label']}"
+                      + (f"（{s['carrier']}）" if s.get("carrier") else "")))
+        console.print(Text(f"  {s['proves']}", style="dim"))

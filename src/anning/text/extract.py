@@ -1,0 +1,250 @@
+"""Entity extraction: amounts, dates and deadlines, overdue days, contract numbers, URLs, phone
+numbers, bank cards and accounts, person names and platform signatures.
+
+Pure functions over a ``NormalizedText``; every entity carries a span into the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from anning.text.normalize import NormalizedText
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰贰叁肆伍陆柒捌玖拾佰仟萬"
+_CN_NUM = f"[{_CN_DIGITS}]+"
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+
+_AMOUNT = re.compile(
+    rf"(?:(?P<cur>[¥￥$]|人民币|rmb)\s*(?P<n1>{_NUM})(?P<u1>万|千|w|k)?(?:元|块|圆)?(?:整)?"
+    rf"|(?P<n2>{_NUM})\s*(?P<u2>万|千|百|w|k)?\s*(?:元|块|圆)(?:整)?"
+    rf"|(?:人民币)?(?P<n3>{_CN_NUM})(?:元|块|圆)(?:整)?"
+    rf"|(?P<n4>{_NUM})(?P<u4>万|千)(?=[^\d年月日天]|$))"
+)
+_MULT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "百": 100}
+
+_DATE = re.compile(
+    r"(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}月\d{1,2}[日号]|(?<!\d)\d{1,2}[日号](?=前|之前|\d|[上下中]午|晚|$))"
+)
+_TIME_WORD = rf"(?:\d{{1,2}}(?::\d{{2}})?|{_CN_NUM})\s*(?:点|时|:00)(?:\d{{1,2}}分|半|整)?"
+_DEADLINE = re.compile(
+    rf"(?:今日|今天|今晚|明日|明天|明早|后天|本日|当日|次日|即日|本周|本月|月底|周[一二三四五六日末])?"
+    rf"(?:[上下中]午|早上|晚上|凌晨|傍晚)?"
+    rf"(?:{_TIME_WORD}\s*(?:前|之前|以前)"
+    rf"|(?:\d+|{_CN_NUM})\s*(?:个)?(?:小时|分钟|天|日|个工作日)(?:内|之内|以内)"
+    rf"|(?:今日|今天|当天|本日|明天|明日)内)"
+)
+_RELATIVE = re.compile(r"今日|今天|今晚|明日|明天|后天|即日起|立即|立刻|马上|尽快|限期")
+_OVERDUE = re.compile(
+    rf"(?:已|已经)?(?:逾期|超期|拖欠|欠款|违约逾期|超过还款日)(?:了)?\s*(?P<n>\d+|{_CN_NUM}|多)\s*(?:天|日)"
+)
+_CONTRACT = re.compile(
+    r"(?P<label>合同编号|合同号|借款编号|借据号|贷款编号|订单编号|订单号|订单|案件编号|案号|编号)"
+    r"\s*[:：(（]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,})"
+)
+_URL = re.compile(
+    r"(?:https?://)?(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9\-]{1,62}(?::\d{2,5})?"
+    r"(?:/[\w\-./?%&=#~+:@!$*,;]*)?",
+)
+_SCHEME = re.compile(r"^https?://")
+_MOBILE = re.compile(r"(?<![\d*])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?(?:\d{4}|\*{4}|x{4}))(?:[\s-]?(?:\d{4}|\d{2}xx|xx\d{2}|x{4}))(?!\d)")
+_LANDLINE = re.compile(r"(?<![\d*])0\d{2,3}\s*[-—–]?\s*\d{7,8}(?!\d)|(?<![\d*])0\d{2,3}\s*[-—–]\s*\d{3,6}x{1,4}(?![\dx])")
+_SERVICE = re.compile(r"(?<![\d*])(?:[48]00[\s-]?\d{3}[\s-]?\d{4}|[48]00-\d{3}-\d{4}|9[56]\d{3,4}|1[02]\d{3,4}|1069\d{4,16}|106\d{8,17})(?!\d)")
+_INTL = re.compile(r"(?<![\d*])(?:\+|00)(?!86)[1-9]\d{0,2}[\s-]?\d[\d\s-]{5,14}\d")
+_CARD = re.compile(r"(?<!\d)(?:\d{4}[\s-]?){3}\d{4,7}(?!\d)")
+_CARD_TAIL = re.compile(r"(?:尾号|尾数|末四位|后四位|卡号后四位)(?:为|是)?\s*(?P<d>[\dx*]{3,4})")
+_ACCOUNT = re.compile(r"(?:账号|帐号|账户|帐户|卡号|收款账户|收款卡号)\s*[:：为是]?\s*(?P<d>\d[\d\s-]{7,30}\d)")
+_QQ_WX = re.compile(r"(?:微信|vx|v信|wx|qq|扣扣|tg|telegram|飞机)\s*(?:号)?\s*[:：@]?\s*(?P<d>[a-z0-9_@\-]{5,30})")
+_SIGNATURE = re.compile(r"^\s*[【\[]([^【】\[\]]{2,20})[】\]]|[【\[]([^【】\[\]]{2,20})[】\]]\s*$")
+_MASKED_NAME = re.compile(
+    r"(?P<name>[\u4e00-\u9fff](?:\*{1,3}|某某|某|x{1,2}|○{1,2}))(?:先生|女士|小姐)?"
+)
+
+
+def _span_dict(nt: NormalizedText, start: int, end: int) -> dict[str, Any]:
+    s = nt.span(start, end)
+    return {"text": s.text, "span": [s.start, s.end]}
+
+
+@lru_cache(maxsize=1)
+def _cn2an():
+    import cn2an  # lazily: only needed when an amount is written in Chinese numerals
+
+    return cn2an
+
+
+def chinese_number(token: str) -> float | None:
+    try:
+        return float(_cn2an().cn2an(token, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def amounts(nt: NormalizedText) -> list[dict[str, Any]]:
+    out = []
+    for m in _AMOUNT.finditer(nt.text):
+        if m.group("n3"):
+            value = chinese_number(m.group("n3"))
+        else:
+            num = m.group("n1") or m.group("n2") or m.group("n4")
+            try:
+                value = float(num.replace(",", ""))
+            except (TypeError, ValueError):
+                value = None
+            unit = m.group("u1") or m.group("u2") or m.group("u4")
+            if value is not None and unit:
+                value *= _MULT[unit]
+        if value is None:
+            continue
+        d = _span_dict(nt, m.start(), m.end())
+        d["value"] = round(value, 2)
+        d["currency"] = "CNY"
+        out.append(d)
+    return out
+
+
+def dates(nt: NormalizedText) -> list[dict[str, Any]]:
+    return [_span_dict(nt, m.start(), m.end()) for m in _DATE.finditer(nt.text)]
+
+
+def deadlines(nt: NormalizedText) -> list[dict[str, Any]]:
+    out = []
+    for m in _DEADLINE.finditer(nt.text):
+        if m.end() - m.start() >= 2:
+            out.append(_span_dict(nt, m.start(), m.end()))
+    return out
+
+
+def relative_times(nt: NormalizedText) -> list[dict[str, Any]]:
+    return [_span_dict(nt, m.start(), m.end()) for m in _RELATIVE.finditer(nt.text)]
+
+
+def days_overdue(nt: NormalizedText) -> list[dict[str, Any]]:
+    out = []
+    for m in _OVERDUE.finditer(nt.text):
+        token = m.group("n")
+        value = None if token == "多" else (int(token) if token.isdigit() else chinese_number(token))
+        d = _span_dict(nt, m.start(), m.end())
+        d["days"] = int(value) if value is not None else None
+        out.append(d)
+    return out
+
+
+def contract_numbers(nt: NormalizedText) -> list[dict[str, Any]]:
+    out = []
+    for m in _CONTRACT.finditer(nt.text):
+        if sum(c.isdigit() for c in m.group("value")) < 4:
+            continue
+        d = _span_dict(nt, m.start("value"), m.end("value"))
+        d["label"] = nt.span(m.start("label"), m.end("label")).text
+        out.append(d)
+    return out
+
+
+def urls(nt: NormalizedText) -> list[dict[str, Any]]:
+    out = []
+    for m in _URL.finditer(nt.text):
+        raw = m.group(0).rstrip(".,;:!?)")
+        host = _SCHEME.sub("", raw).split("/", 1)[0].split(":", 1)[0]
+        if host.replace(".", "").isdigit() or "." not in host:
+            continue
+        labels = host.split(".")
+        if not any(c.isalpha() for c in labels[-1]):
+            continue
+        from anning.text.domains import registered_domain  # lazily: tldextract loads on first URL
+
+        domain, suffix = registered_domain(host)
+        has_scheme = bool(_SCHEME.match(raw))
+        if not suffix and not has_scheme:
+            continue
+        d = _span_dict(nt, m.start(), m.start() + len(raw))
+        d.update(host=host, domain=domain or host, suffix=suffix)
+        out.append(d)
+    return out
+
+
+def phones(nt: NormalizedText, taken: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """Phone numbers by class; ``taken`` are normalised ranges already used by URLs or cards."""
+    found: list[tuple[int, int, str]] = []
+    busy = list(taken or [])
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in busy)
+
+    for kind, rx in (("international", _INTL), ("mobile", _MOBILE), ("service", _SERVICE),
+                     ("fixed_line", _LANDLINE)):
+        for m in rx.finditer(nt.text):
+            if free(m.start(), m.end()):
+                found.append((m.start(), m.end(), kind))
+                busy.append((m.start(), m.end()))
+    out = []
+    for start, end, kind in sorted(found):
+        d = _span_dict(nt, start, end)
+        digits = re.sub(r"[\s\-—–]", "", nt.text[start:end])
+        d["number"] = digits
+        d["masked"] = "*" in digits or "x" in digits
+        d["type"] = kind
+        out.append(d)
+    return out
+
+
+def accounts(nt: NormalizedText) -> list[dict[str, Any]]:
+    out = []
+    for m in _CARD_TAIL.finditer(nt.text):
+        d = _span_dict(nt, m.start(), m.end())
+        d["type"] = "card_tail"
+        out.append(d)
+    seen = set()
+    for m in _ACCOUNT.finditer(nt.text):
+        d = _span_dict(nt, m.start("d"), m.end("d"))
+        d["type"] = "account_number"
+        seen.add((m.start("d"), m.end("d")))
+        out.append(d)
+    for m in _CARD.finditer(nt.text):
+        if any(s <= m.start() < e for s, e in seen):
+            continue
+        d = _span_dict(nt, m.start(), m.end())
+        d["type"] = "card_number"
+        out.append(d)
+    for m in _QQ_WX.finditer(nt.text):
+        d = _span_dict(nt, m.start("d"), m.end("d"))
+        d["type"] = "im_contact"
+        out.append(d)
+    return out
+
+
+def signatures(nt: NormalizedText) -> list[dict[str, Any]]:
+    out = []
+    for m in _SIGNATURE.finditer(nt.text):
+        g = 1 if m.group(1) else 2
+        d = _span_dict(nt, m.start(g), m.end(g))
+        out.append(d)
+    return out
+
+
+def persons(nt: NormalizedText, surnames: frozenset[str]) -> list[dict[str, Any]]:
+    """Names as they appear: masked (张**, 李某某, 王x) or after an address word (尊敬的/请转告)."""
+    out: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for m in _MASKED_NAME.finditer(nt.text):
+        if nt.text[m.start()] not in surnames:
+            continue
+        d = _span_dict(nt, m.start("name"), m.end("name"))
+        d["masked"] = True
+        out.append(d)
+        used.add(m.start())
+    for m in _ADDRESSED_NAME.finditer(nt.text):
+        start = m.start("name")
+        if start in used or nt.text[start] not in surnames:
+            continue
+        d = _span_dict(nt, start, m.end("name"))
+        d["masked"] = False
+        out.append(d)
+    return out
+
+
+_ADDRESSED_NAME = re.compile(
+    r"(?:尊敬的|亲爱的|您好|你好|通知|转告|告知|提醒|联系|朋友|亲属|同事|家人|借款人|客户)[:：,]?\s*"
+    r"(?P<name>[\u4e00-\u9fff]{2,3}?)(?=先生|女士|小姐|[,，:：在的欠于已(（]|$)"
+)
