@@ -3,6 +3,7 @@ links to a platform's official domain. Lists live in ``lexicons.yaml`` and ``pla
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from anning.detectors import Prepared
@@ -24,6 +25,7 @@ def detect(p: Prepared, k: Knowledge) -> list[Signal]:
     official, brand_tokens = _official(k)
     shorteners = set(k.lexicons["url_shorteners"])
     risky_tlds = set(k.lexicons["risky_tlds"])
+    debt_words = set(k.lexicons["scam_domain_words"])
     signals: list[Signal] = []
     for u in links:
         span = (Span(u["span"][0], u["span"][1], u["text"]),)
@@ -39,6 +41,8 @@ def detect(p: Prepared, k: Knowledge) -> list[Signal]:
         if u.get("suffix") in risky_tlds:
             signals.append(Signal("URL_RISKY_TLD", "urls", span, u["suffix"]))
         label = domain.split(".")[0]
+        if any(part in debt_words for part in re.split(r"[\-\d]+", host.replace(".", "-")) if part):
+            signals.append(Signal("URL_DEBT_WORDS", "urls", span, host))
         for token in brand_tokens:
             if token in label and label != token:
                 signals.append(Signal("URL_LOOKALIKE", "urls", span, domain, {"brand": token}))
