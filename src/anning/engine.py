@@ -152,7 +152,8 @@ class Engine:
         for s in signals:
             r = k.rules[s.rule]
             rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds)]
-            hits.append(Hit(s, r.label[lang], r.kinds.get(kind, 0.0), r.risk, tuple(rule_flags), r.behaviours))
+            hits.append(Hit(s, r.label[lang], r.kinds.get(kind, 0.0), r.risk, tuple(rule_flags), r.behaviours,
+                            r.visible))
             risk += r.risk
             flags.extend(f for f in rule_flags if f not in flags)
             behaviours.extend(b for b in r.behaviours if b not in behaviours and self._behaviour_applies(b, kind))
@@ -194,7 +195,8 @@ class Engine:
             value = c["other_base"] - c["other_penalty"] * max(0.0, strongest)
             return round(min(c["max"], max(c["min"], value)), 3)
         own = scores[kind]
-        rival = max((v for kd, v in scores.items() if kd != kind), default=0.0)
+        ignored = set(c.get("ignore_rivals", {}).get(kind, []))
+        rival = max((v for kd, v in scores.items() if kd != kind and kd not in ignored), default=0.0)
         margin = own - max(0.0, rival) * c["rival_weight"]
         value = 1.0 / (1.0 + math.exp(-(margin - c["midpoint"]) / c["scale"]))
         return round(min(c["max"], max(c["min"], value)), 3)

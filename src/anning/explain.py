@@ -27,6 +27,7 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
             "risk": h.risk,
             "flags": list(h.flags),
             "behaviours": list(h.behaviours),
+            "visible": h.visible,
         })
         for f in h.flags:
             items = flag_evidence.setdefault(f, [])

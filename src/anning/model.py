@@ -47,6 +47,7 @@ class Hit:
     risk: int
     flags: tuple[str, ...]
     behaviours: tuple[str, ...]
+    visible: bool = True
 
 
 @dataclass(frozen=True, slots=True)

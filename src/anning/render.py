@@ -15,7 +15,7 @@ from anning.knowledge import Knowledge
 RISK_STYLE = {"none": "green", "low": "green", "medium": "yellow", "high": "red", "critical": "bold red"}
 ENTITY_KEYS = ("platforms", "persons", "amounts", "dates", "deadlines", "relative_times", "days_overdue",
                "contract_numbers", "urls", "phones", "accounts")
-MAX_LAWS_SHOWN = 8
+MAX_LAWS_PER_BEHAVIOUR = 3
 
 
 def highlighted(text: str, spans: list[tuple[int, int]]) -> Text:
@@ -52,6 +52,8 @@ def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
     if v["signals"]:
         console.print(Text(f"\n{ui('reasons')}{sep}", style="bold"))
         for sig in v["signals"]:
+            if not sig.get("visible", True):
+                continue
             line = Text("  • ")
             line.append(sig["label"])
             line.append(f"  [{sig['rule']}]", style="dim")
@@ -70,14 +72,16 @@ def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
 
     if v["violations"]:
         console.print(Text(f"\n{ui('violations')}{sep}", style="bold"))
-        for x in v["violations"][:MAX_LAWS_SHOWN]:
-            line = Text("  • ")
-            line.append(x["basis"], style="bold")
-            line.append(f"  〔{x['binding_label']}〕", style="magenta")
-            console.print(line)
-            console.print(Text(f"    {x['why']}", style="dim"))
-            console.print(Text(f"    {ui('source')}{sep}{x['source']}", style="dim"))
-        hidden = len(v["violations"]) - MAX_LAWS_SHOWN
+        shown = 0
+        for behaviour, laws in _by_behaviour(v["violations"]):
+            console.print(Text("  • ") + Text(laws[0]["why"], style="bold"))
+            for x in laws[:MAX_LAWS_PER_BEHAVIOUR]:
+                line = Text(f"    - {x['basis']}")
+                line.append(f"  〔{x['binding_label']}〕", style="magenta")
+                line.append(f"  {x['source']}", style="dim")
+                console.print(line)
+                shown += 1
+        hidden = len(v["violations"]) - shown
         if hidden > 0:
             console.print(Text("  " + ui("more_laws").format(n=hidden), style="dim"))
 
@@ -133,3 +137,10 @@ def _render_entities(v, k, console, lang, ui, sep) -> None:
         console.print(Text(f"\n{ui('sender')}{sep}", style="bold") + Text(f"{s['raw']} — {s['label']}"
                       + (f"（{s['carrier']}）" if s.get("carrier") else "")))
         console.print(Text(f"  {s['proves']}", style="dim"))
+
+
+def _by_behaviour(violations: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for x in violations:
+        groups.setdefault(x["behaviour"], []).append(x)
+    return list(groups.items())

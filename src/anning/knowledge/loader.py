@@ -54,6 +54,7 @@ class Rule:
     hit_examples: tuple[Example, ...]
     miss_examples: tuple[Example, ...]
     source_file: str
+    visible: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +276,7 @@ def _load_rules(files: list[tuple[str, Any]], lexicons: dict[str, tuple[str, ...
                 hit_examples=_examples(examples.get("hit"), where),
                 miss_examples=_examples(examples.get("miss"), where),
                 source_file=file,
+                visible=bool(entry.get("visible", True)),
             )
     return rules
 
