@@ -40,6 +40,9 @@ def detect(p: Prepared, k: Knowledge) -> list[Signal]:
             signals.append(Signal("URL_IP_HOST", "urls", span, host))
         if u.get("suffix") in risky_tlds:
             signals.append(Signal("URL_RISKY_TLD", "urls", span, u["suffix"]))
+        path = u["text"].lower().split(host, 1)[-1]
+        if any(w in path for w in ("apk", "/down", "download")):
+            signals.append(Signal("URL_APP_DOWNLOAD", "urls", span, u["text"]))
         label = domain.split(".")[0]
         if any(part in debt_words for part in re.split(r"[\-\d]+", host.replace(".", "-")) if part):
             signals.append(Signal("URL_DEBT_WORDS", "urls", span, host))
