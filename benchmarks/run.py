@@ -195,6 +195,14 @@ def latency(count: int) -> dict[str, Any]:
             long_times.append(ms)
     times.sort()
     long_times.sort()
+    # What `anning batch` adds per row on top of analyze: verdict → dict → JSON line.
+    from anning.explain import verdict_to_dict
+
+    verdicts = [engine.analyze(row["text"], row["sender"], row["received_at"]) for row in rows[:1000]]
+    t0 = clock()
+    for v in verdicts:
+        json.dumps(verdict_to_dict(v), ensure_ascii=False)
+    serialise_ms = (clock() - t0) / 1e6 / len(verdicts)
     return {
         "messages": count, "mean_ms": round(statistics.fmean(times), 3),
         **{f"p{q}_ms": round(percentile(times, q), 3) for q in (50, 90, 99)},
@@ -202,6 +210,7 @@ def latency(count: int) -> dict[str, Any]:
         "long_messages": len(long_times),
         "long_p50_ms": round(percentile(long_times, 50), 3) if long_times else None,
         "single_core_msg_per_s": round(1000 / statistics.fmean(times), 1),
+        "serialise_mean_ms": round(serialise_ms, 3),
     }
 
 
@@ -305,6 +314,8 @@ def print_report(res: dict[str, Any]) -> None:
     print(f"  p50 {lat['p50_ms']:.3f} ms · p90 {lat['p90_ms']:.3f} ms · p99 {lat['p99_ms']:.3f} ms · "
           f"max {lat['max_ms']:.3f} ms · mean {lat['mean_ms']:.3f} ms "
           f"(= {lat['single_core_msg_per_s']:,.0f} msg/s on one core)")
+    print(f"  verdict_to_dict + json.dumps (per batch row, not in the figures above): "
+          f"mean {lat['serialise_mean_ms']:.3f} ms")
     if lat["long_messages"]:
         print(f"  messages ≥ 1,000 chars: {lat['long_messages']}, p50 {lat['long_p50_ms']:.3f} ms")
     cs = res["cold_start"]

@@ -25,7 +25,7 @@ BEHAVIOURS = {
     "impersonates_lawyer", "fake_legal_document", "false_criminal_threat", "contacts_at_night",
     "excessive_frequency", "demands_personal_account", "phishing_link_or_app", "unlawful_interest_or_fees",
     "induces_new_borrowing", "misuses_personal_info", "extortion", "ignores_stop_request",
-    "asks_verification_code", "offers_paid_debt_relief",
+    "asks_verification_code", "offers_paid_debt_relief", "threatens_visit",
 }
 # KB entries marked unverified (or not starting with verified/likely) that must never ship.
 DROPPED = {"OP-2019-LOAN36", "FIN-24-CAP", "LPR-VALUE", "FIN-CPMP-041", "FIN-CC-2022-13", "FIN-CFC-2024",

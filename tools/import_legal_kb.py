@@ -38,7 +38,7 @@ HEADER = """\
 """
 
 # Behaviours used by the project beyond the KB's §0.3 vocabulary (defined in behaviours.yaml).
-EXTRA_BEHAVIOURS = ("asks_verification_code", "offers_paid_debt_relief")
+EXTRA_BEHAVIOURS = ("asks_verification_code", "offers_paid_debt_relief", "threatens_visit")
 
 # Display wording per binding level (KB §0.2). {instrument}/{article} are the zh fields,
 # {instrument_en}/{article_en} the English ones.
@@ -524,6 +524,7 @@ ROUTING: dict[str, tuple[str, ...]] = {
     "claims_third_party_liable": (*_REGULATORS, *_CARRIERS),
     "claims_family_liable": (*_REGULATORS, *_CARRIERS),
     "threatens_violence": ("CH-110",),
+    "threatens_visit": (*_REGULATORS, "CH-110"),
     "threatens_exposure": (*_REGULATORS, "CH-110"),
     "insults": _REGULATORS,
     "defames": (*_REGULATORS, "CH-110"),

@@ -11,6 +11,19 @@ import click
 LANG = click.Choice(["zh", "en"])
 
 
+def model_option(func):
+    """--no-model (rules only) and --model PATH (another trained model file)."""
+    func = click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
+                        help="使用指定的模型文件 / use this trained model file")(func)
+    return click.option("--no-model", is_flag=True, help="只用规则，不用统计模型 / rules only")(func)
+
+
+def _model_choice(no_model: bool, model_path: str | None) -> str | None:
+    if no_model:
+        return None
+    return model_path or "auto"
+
+
 def _console(stderr: bool = False):
     from rich.console import Console
 
@@ -34,7 +47,9 @@ def main() -> None:
 @click.option("--at", "received_at", help="接收时间 ISO 格式 / time received, e.g. 2026-11-20T23:15")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print the verdict as JSON")
 @click.option("--lang", type=LANG, default="zh", show_default=True, help="输出语言 / output language")
-def check(text: str | None, sender: str | None, received_at: str | None, as_json: bool, lang: str) -> None:
+@model_option
+def check(text: str | None, sender: str | None, received_at: str | None, as_json: bool, lang: str,
+          no_model: bool, model_path: str | None) -> None:
     """分析一条短信（TEXT 省略或为 - 时从标准输入读取）。 Analyse one message."""
     if text is None or text == "-":
         if sys.stdin.isatty():
@@ -43,7 +58,7 @@ def check(text: str | None, sender: str | None, received_at: str | None, as_json
     from anning.engine import Engine
     from anning.explain import verdict_to_dict
 
-    engine = Engine(lang=lang)
+    engine = Engine(lang=lang, model=_model_choice(no_model, model_path))
     try:
         verdict = engine.analyze(text, sender, received_at)
     except ValueError as exc:
@@ -60,14 +75,18 @@ def check(text: str | None, sender: str | None, received_at: str | None, as_json
 @main.command()
 @click.argument("src", type=click.Path(path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path))
-@click.option("--jobs", "-j", type=int, default=0, show_default=True, help="进程数，0 表示全部核心 / processes (0 = all cores)")
+@click.option("--jobs", "-j", type=int, default=0, show_default=True,
+              help="进程数，0 表示全部核心 / processes (0 = all cores)")
 @click.option("--lang", type=LANG, default="zh", show_default=True)
 @click.option("--progress/--no-progress", default=None, help="进度条（终端上默认开启）/ progress bar")
-def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None) -> None:
+@model_option
+def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None, no_model: bool,
+          model_path: str | None) -> None:
     """批量分析 SRC 写入 DST（.jsonl/.csv/.parquet）。 Analyse a file of messages."""
     from anning.batch import BatchError, count_rows, run_batch
 
     show = sys.stderr.isatty() if progress is None else progress
+    model = _model_choice(no_model, model_path)
     try:
         if show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -76,9 +95,9 @@ def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None) -> 
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=_console(stderr=True)) as bar:
                 task = bar.add_task("analysing", total=total)
-                written, errors = run_batch(src, dst, jobs, lang, lambda n: bar.advance(task, n))
+                written, errors = run_batch(src, dst, jobs, lang, lambda n: bar.advance(task, n), model)
         else:
-            written, errors = run_batch(src, dst, jobs, lang)
+            written, errors = run_batch(src, dst, jobs, lang, model=model)
     except BatchError as exc:
         _fail(str(exc))
     click.echo(f"{written} rows → {dst}" + (f" ({errors} with errors)" if errors else ""), err=True)
@@ -89,7 +108,8 @@ def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None) -> 
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option("--mistakes", is_flag=True, help="list every misclassified message")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True)
-def eval_(corpus: Path, as_json: bool, mistakes: bool, jobs: int) -> None:
+@model_option
+def eval_(corpus: Path, as_json: bool, mistakes: bool, jobs: int, no_model: bool, model_path: str | None) -> None:
     """在标注语料上评估。 Evaluate on a labelled JSONL corpus (text, kind, flags)."""
     from anning.batch import analyse_rows, read_rows
     from anning.evaluation import evaluate
@@ -100,7 +120,7 @@ def eval_(corpus: Path, as_json: bool, mistakes: bool, jobs: int) -> None:
     bad = [i for i, r in enumerate(rows, 1) if "__error__" in r or r.get("kind") not in k.kind_labels]
     if bad:
         _fail(f"{corpus}: rows {bad[:10]} lack a valid 'kind' label")
-    preds = list(analyse_rows(rows, jobs=jobs))
+    preds = list(analyse_rows(rows, jobs=jobs, model=_model_choice(no_model, model_path)))
     report = evaluate(rows, preds, list(k.kind_labels), list(k.flag_labels))
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))

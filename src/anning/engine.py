@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from anning import __version__
-from anning.detectors import Prepared, clock, rules, sender, urls
+from anning.detectors import Prepared, classifier, clock, rules, sender, urls
 from anning.knowledge import Knowledge, load_knowledge
 from anning.knowledge.loader import BINDING_LEVELS
+from anning.ml.model import KindModel
 from anning.model import Action, Channel, Hit, Message, Scenario, Signal, Verdict, Violation
 from anning.text import extract
 from anning.text.normalize import normalize
@@ -37,11 +40,13 @@ def to_local_time(value: datetime | str | None) -> datetime | None:
 class Engine:
     """Analyses messages with one knowledge pack. Build once, call ``analyze`` many times."""
 
-    def __init__(self, knowledge: Knowledge | None = None, lang: str = "zh"):
+    def __init__(self, knowledge: Knowledge | None = None, lang: str = "zh", model: str | None = "auto"):
+        """``model``: "auto" (the shipped classifier if present), None (rules only) or a model file path."""
         self.k = knowledge or load_knowledge()
         self.lang = lang
         self.surnames = frozenset(self.k.lexicons["surnames"])
         self.version = __version__
+        self.model = load_model(model, self.k)
 
     # -- preparation -------------------------------------------------------------------------
     def prepare(self, message: Message, lang: str) -> Prepared:
@@ -104,6 +109,8 @@ class Engine:
         p = self.prepare(message, lang)
         signals = [s for det in DETECTORS for s in det(p, self.k)]
         signals = self._apply_conditions(signals)
+        if self.model is not None:
+            signals.append(classifier.detect(p, self.model, self.k))
         return self._decide(p, signals, lang)
 
     def analyze_many(self, messages: Iterable[Message], lang: str | None = None) -> Iterator[Verdict]:
@@ -135,15 +142,21 @@ class Engine:
         k = self.k
         sc = k.scoring
         scores: dict[str, float] = dict.fromkeys(k.kind_labels, 0.0)
+        model_votes: dict[str, float] = {}
         for s in signals:
+            if s.detector == "model":
+                model_votes = s.detail["votes"]
+                continue
             for kind, vote in k.rules[s.rule].kinds.items():
                 scores[kind] += vote
-
-        kind = sc["default_kind"]
-        for policy in k.kind_policy:
-            if scores[policy.kind] >= policy.threshold:
-                kind = policy.kind
-                break
+        rules_kind = self._policy(scores)
+        combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
+        kind = self._policy(combined)
+        decided_by = "rules" if kind == rules_kind else "model"
+        protected = sc.get("model", {}).get("protected_kinds", [])
+        if rules_kind in protected and kind != rules_kind:
+            kind, decided_by = rules_kind, "rules (model overruled)"
+        scores = combined
 
         hits: list[Hit] = []
         flags: list[str] = []
@@ -152,7 +165,8 @@ class Engine:
         for s in signals:
             r = k.rules[s.rule]
             rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds)]
-            hits.append(Hit(s, r.label[lang], r.kinds.get(kind, 0.0), r.risk, tuple(rule_flags), r.behaviours,
+            weight = model_votes.get(kind, 0.0) if s.detector == "model" else r.kinds.get(kind, 0.0)
+            hits.append(Hit(s, r.label[lang], round(weight, 3), r.risk, tuple(rule_flags), r.behaviours,
                             r.visible))
             risk += r.risk
             flags.extend(f for f in rule_flags if f not in flags)
@@ -172,9 +186,15 @@ class Engine:
             kind=kind, kind_label=k.kind_labels[kind][lang], confidence=confidence, risk=risk_score,
             risk_level=level_id, risk_label=level_label[lang], flags=tuple(flags), hits=tuple(hits),
             entities=p.entities, violations=violations, scenario=scenario, actions=actions,
-            kind_scores={kd: round(v, 3) for kd, v in scores.items()}, lang=lang,
+            kind_scores={kd: round(v, 3) for kd, v in scores.items()}, lang=lang, decided_by=decided_by,
             engine_version=self.version, knowledge_version=k.version, message=p.message,
         )
+
+    def _policy(self, scores: dict[str, float]) -> str:
+        for policy in self.k.kind_policy:
+            if scores[policy.kind] >= policy.threshold:
+                return policy.kind
+        return self.k.scoring["default_kind"]
 
     def _behaviour_applies(self, behaviour: str, kind: str) -> bool:
         allowed = self.k.scoring.get("behaviour_kinds", {}).get(behaviour)
@@ -223,7 +243,7 @@ class Engine:
                 out.append(Violation(
                     id=law.id, title=law.title[lang], basis=basis, binding_level=law.binding_level,
                     binding_label=level[f"label_{lang}"], source=law.source,
-                    why=f"{beh.label[lang]}：{beh.why[lang]}" if lang == "zh" else f"{beh.label[lang]}: {beh.why[lang]}",
+                    why=f"{beh.label[lang]}{'：' if lang == 'zh' else ': '}{beh.why[lang]}",
                     behaviour=b, confidence=law.confidence,
                 ))
         rank = {level: i for i, level in enumerate(BINDING_LEVELS)}
@@ -248,6 +268,25 @@ class Engine:
             chans = tuple(Channel(c, k.channels[c].name[lang], k.channels[c].number) for c in chosen)
             actions.append(Action(aid, a.title[lang], a.detail[lang], a.guide, chans))
         return scenario, tuple(actions)
+
+
+def load_model(model: str | None, k: Knowledge) -> KindModel | None:
+    if model is None:
+        return None
+    if model == "auto":
+        conf = k.scoring.get("model", {})
+        if not conf.get("enabled", False):
+            return None
+        path = resources.files("anning") / "data" / conf["file"]
+        if not path.is_file():
+            return None
+        return _cached_model(str(path))
+    return _cached_model(model)
+
+
+@lru_cache(maxsize=4)
+def _cached_model(path: str) -> KindModel:
+    return KindModel.load(path)
 
 
 def _insert_position(ids: list[str], new: str, order: list[str]) -> int:

@@ -61,6 +61,7 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
             for a in v.actions
         ],
         "kind_scores": v.kind_scores,
+        "decided_by": v.decided_by,
         "lang": v.lang,
         "message": {"id": m.id, "text": m.text, "sender": m.sender,
                     "received_at": m.received_at.isoformat() if m.received_at else None},

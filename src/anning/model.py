@@ -103,6 +103,7 @@ class Verdict:
     actions: tuple[Action, ...]
     kind_scores: dict[str, float]
     lang: str
+    decided_by: str
     engine_version: str
     knowledge_version: str
     message: Message

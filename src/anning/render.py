@@ -73,7 +73,7 @@ def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
     if v["violations"]:
         console.print(Text(f"\n{ui('violations')}{sep}", style="bold"))
         shown = 0
-        for behaviour, laws in _by_behaviour(v["violations"]):
+        for _behaviour, laws in _by_behaviour(v["violations"]):
             console.print(Text("  • ") + Text(laws[0]["why"], style="bold"))
             for x in laws[:MAX_LAWS_PER_BEHAVIOUR]:
                 line = Text(f"    - {x['basis']}")

@@ -298,7 +298,7 @@ class _Reader:
         self.digest.update(name.encode() + b"\0" + raw)
         try:
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            return yaml.load(raw, Loader=loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+            return yaml.load(raw, Loader=loader)
         except yaml.YAMLError as exc:
             raise KnowledgeError(f"{name}: invalid YAML: {exc}") from exc
 

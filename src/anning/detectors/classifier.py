@@ -1,0 +1,33 @@
+"""The learned kind classifier as one more detector: its probabilities become votes, and the n-grams
+that pushed the winning kind become the evidence spans."""
+
+from __future__ import annotations
+
+from anning.detectors import Prepared
+from anning.knowledge import Knowledge
+from anning.ml.features import locate
+from anning.ml.model import KindModel
+from anning.model import Signal
+
+SIGNAL = "MODEL_KIND"
+
+
+def detect(p: Prepared, model: KindModel, k: Knowledge) -> Signal:
+    conf = k.scoring["model"]
+    pred = model.predict(p.nt.text, explain=conf.get("explain_features", 5))
+    probs = pred.probabilities
+    best = max(probs, key=probs.__getitem__)
+    # A probability p becomes a vote of weight·(2p − 1): +weight when certain, 0 at a coin toss; votes
+    # against a kind are scaled by the smaller against_weight so the model cannot veto clear rule evidence.
+    votes = {kind: (conf["weight"] if prob >= 0.5 else conf["against_weight"]) * (2 * prob - 1)
+             for kind, prob in probs.items()}
+    spans = []
+    top = pred.contributions.get(best, [])
+    for feat, _score in top:
+        for start, end in locate(p.nt.text, feat)[:2]:
+            spans.append(p.nt.span(start, end))
+    evidence = "、".join(f.removeprefix("w:") for f, _ in top)
+    return Signal(SIGNAL, "model", tuple(sorted(set(spans), key=lambda s: (s.start, s.end))), evidence,
+                  {"model": model.name, "predicted": best,
+                   "probabilities": {kd: round(v, 4) for kd, v in probs.items()},
+                   "votes": votes, "top_features": [[f, s] for f, s in top]})

@@ -1,0 +1,415 @@
+"""End-to-end verdicts on hand-written messages: kinds, flags with evidence, time of contact, sender
+classes, violations, languages, robustness and the JSON contract of DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from anning.explain import verdict_to_dict
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+SCAMS = ("fake_collection", "debt_relief_scam")
+GENUINE = ("collection_notice", "third_party_contact")
+
+
+def _rules(v) -> list[str]:
+    return [h.signal.rule for h in v.hits]
+
+
+def _explain(v) -> str:
+    return f"kind={v.kind} flags={list(v.flags)} scores={v.kind_scores} signals={_rules(v)}"
+
+
+# -- one message per kind ----------------------------------------------------------------------------
+KIND_CASES = [
+    ("collection_notice", "【安心借】尊敬的刘**，您的借款已逾期5天，请于今日18点前登录APP还款，逾期将影响您的征信记录。"),
+    ("collection_notice", "【招商银行】您尾号1234信用卡本期账单金额3,200.00元，最低还款320.00元，到期还款日12月8日。"),
+    ("third_party_contact", "您好，您的朋友赵**在我平台借款5000元已逾期30天，您是其紧急联系人，请转告他尽快还款。"),
+    ("fake_collection", "您的借款已逾期，还款通道已变更，请转账至以下个人账户：6222 0201 1234 5678（户名：李*明）"),
+    ("fake_collection", "【XX市人民法院】您涉嫌恶意拖欠网贷，请于今日将欠款转入指定账户，否则立即执行拘留。"),
+    ("debt_relief_scam", "征 信 修 复，逾期记录可消除，不成功不收费，加微信zx8899"),
+    ("debt_relief_scam", "网贷逾期不用怕，停息挂账、延期5年，专业团队一对一办理，咨询微信abc123"),
+    ("other", "【中国工商银行】您尾号1234卡12月16日16:51收入660元，余额1,046.44元。"),
+    ("other", "【京东】验证码：382910，5分钟内有效，请勿泄露给他人。"),
+    ("other", "今晚一起吃饭吗？"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text"), KIND_CASES)
+def test_kind(engine, kind, text):
+    v = engine.analyze(text)
+    assert v.kind == kind, f"{text!r}: {_explain(v)}"
+    assert v.kind_label == engine.k.kind_labels[kind]["zh"]
+
+
+def test_every_kind_is_covered_by_the_cases(knowledge):
+    assert {k for k, _ in KIND_CASES} == set(knowledge.kind_labels)
+
+
+# -- every flag, with its evidence pointing at the message -----------------------------------------
+FLAG_CASES = [
+    # (flag, text, received_at, a substring of the text the evidence must overlap)
+    ("threat", "再不还钱我们就通知你的所有联系人和单位", None, "联系人"),
+    ("threat", "欠款再不还，小心你的家人出门安全", None, "小心你的家人"),
+    ("legal_intimidation", "您的欠款已逾期，已移交律师事务所处理，我们将依法起诉", None, "起诉"),
+    ("privacy_disclosure", "您好，您的朋友赵**在我平台借款5000元已逾期30天，请转告他尽快还款。", None, "逾期"),
+    ("phishing_link", "您的贷款逾期未还，点击 http://hk-repay.top/a 立即处理", None, "hk-repay.top"),
+    ("payment_redirect", "您的借款已逾期，还款通道已变更，请转账至以下个人账户", None, "个人账户"),
+    ("payment_redirect", "您 的 借 款 已 逾 期 ， 请 转 账 至 以 下 个 人 账 户", None, "个 人 账 户"),
+    ("urgency", "【安心借】您的借款已逾期5天，请于今日18点前登录APP还款。", None, "18点"),
+    ("insult", "欠钱不还，你这个老赖", None, "老赖"),
+    ("insult", "欠钱不还，你这个老❤赖", None, "老❤赖"),
+    ("impersonation", "【XX市人民法院】您涉嫌恶意拖欠网贷，请于今日将欠款转入指定账户", None, "人民法院"),
+    ("night_contact", "您的借款已逾期，请尽快还款", "2026-11-20T23:15", None),
+]
+
+
+@pytest.mark.parametrize(("flag", "text", "at", "key"), FLAG_CASES)
+def test_flag_with_evidence(engine, flag, text, at, key):
+    v = engine.analyze(text, None, at)
+    d = verdict_to_dict(v)
+    assert flag in d["flags"], f"{text!r}: {_explain(v)}"
+    evidence = d["flag_evidence"][flag]
+    assert evidence, f"no evidence for {flag}"
+    for item in evidence:
+        if item["span"] is not None:
+            a, b = item["span"]
+            assert text[a:b] == item["evidence"], item
+    if key is None:  # a time-of-contact flag has no span; its evidence is the local time
+        assert any(item["span"] is None and item["evidence"] == "23:15" for item in evidence), evidence
+    else:
+        ks = text.index(key)
+        ke = ks + len(key)
+        assert any(item["span"] and item["span"][0] < ke and ks < item["span"][1] for item in evidence), (
+            f"no {flag} evidence overlaps {key!r}: {evidence}")
+
+
+def test_every_flag_is_covered_by_the_cases(knowledge):
+    assert {f for f, *_ in FLAG_CASES} == set(knowledge.flag_labels)
+
+
+# -- time of contact ---------------------------------------------------------------------------------
+NIGHT_TEXT = "您的借款已逾期3天，请尽快还款"
+
+
+@pytest.mark.parametrize(("at", "night"), [
+    ("2026-11-20T23:15", True),
+    ("2026-11-20T14:00", False),
+    ("2026-11-20T22:00", True),
+    ("2026-11-20T21:59", False),
+    ("2026-11-21T07:59", True),
+    ("2026-11-21T08:00", False),
+    ("2026-11-21T03:00:00+08:00", True),
+    ("2026-11-20T15:15:00+00:00", True),   # 23:15 in China
+    ("2026-11-20T15:15:00Z", True),
+    ("2026-11-20T06:00:00+00:00", False),  # 14:00 in China
+    ("2026-11-20T09:30:00-05:00", True),   # 22:30 in China
+    (None, False),
+])
+def test_night_contact(engine, at, night):
+    v = engine.analyze(NIGHT_TEXT, None, at)
+    assert v.kind == "collection_notice"
+    assert ("night_contact" in v.flags) is night, f"at={at}: {_explain(v)}"
+    assert ("NIGHT_CONTACT" in _rules(v)) is night
+
+
+def test_received_at_is_converted_to_china_time(engine):
+    d = verdict_to_dict(engine.analyze(NIGHT_TEXT, None, "2026-11-20T15:15:00Z"))
+    assert d["message"]["received_at"] == "2026-11-20T23:15:00+08:00"
+    d = verdict_to_dict(engine.analyze(NIGHT_TEXT, None, "2026-11-20T23:15"))
+    assert d["message"]["received_at"] == "2026-11-20T23:15:00+08:00"
+
+
+def test_night_contact_cites_quiet_hours_rules(engine):
+    v = engine.analyze(NIGHT_TEXT, None, "2026-11-20T23:15")
+    behaviours = {x.behaviour for x in v.violations}
+    assert "contacts_at_night" in behaviours
+    levels = {x.binding_level for x in v.violations if x.behaviour == "contacts_at_night"}
+    assert levels & {"national_standard_recommended", "self_regulatory"}
+
+
+def test_bad_time_raises_value_error(engine):
+    with pytest.raises(ValueError):
+        engine.analyze(NIGHT_TEXT, None, "yesterday night")
+
+
+# -- sender classes ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("sender", "sender_type", "signal"), [
+    ("1069012345678", "sms_gateway_106", "SENDER_SMS_GATEWAY"),
+    ("95588", "service_95", "SENDER_SERVICE_CODE"),
+    ("400-150-8990", "shared_cost_400", "SENDER_SERVICE_CODE"),
+    ("17012345678", "mobile_virtual", "SENDER_VIRTUAL_MOBILE"),
+    ("17112345678", "mobile_virtual", "SENDER_VIRTUAL_MOBILE"),
+    ("16212345678", "mobile_virtual", "SENDER_VIRTUAL_MOBILE"),
+    ("16512345678", "mobile_virtual", "SENDER_VIRTUAL_MOBILE"),
+    ("16712345678", "mobile_virtual", "SENDER_VIRTUAL_MOBILE"),
+    ("13812345678", "mobile", "SENDER_PERSONAL_MOBILE"),
+    ("+86 138 1234 5678", "mobile", "SENDER_PERSONAL_MOBILE"),
+    ("+447700900123", "international", "SENDER_INTERNATIONAL"),
+    ("招商银行", "alphanumeric", "SENDER_ALPHANUMERIC"),
+    ("021-60550260", "fixed_line", "SENDER_FIXED_LINE"),
+])
+def test_sender_class(engine, sender, sender_type, signal):
+    v = engine.analyze("您的账单已出，请按时还款", sender)
+    d = verdict_to_dict(v)
+    ent = d["entities"]["sender"]
+    assert ent["type"] == sender_type, ent
+    assert ent["raw"] == sender
+    assert ent["label"] and ent["proves"]
+    assert signal in _rules(v)
+    assert [h.signal.rule for h in v.hits if h.signal.detector == "sender"] == [signal]
+
+
+def test_no_sender_no_sender_entity(engine):
+    d = verdict_to_dict(engine.analyze("您的账单已出"))
+    assert d["entities"]["sender"] is None
+    assert not any(s["detector"] == "sender" for s in d["signals"])
+
+
+def test_bank_claim_from_foreign_number_is_a_scam(engine):
+    text = "我行已成功在您的信用卡中扣除年费1000元，如有疑问请回电"
+    assert engine.analyze(text, "95588").kind != "fake_collection"
+    v = engine.analyze(text, "+447700900123")
+    assert v.kind == "fake_collection", _explain(v)
+
+
+# -- violations ----------------------------------------------------------------------------------------
+INSULT = "欠钱不还，你这个老赖，不要脸"
+
+
+def test_violations_carry_binding_level_wording_and_sources(engine):
+    v = engine.analyze(INSULT, None, "2026-03-01T14:00")
+    assert v.violations, _explain(v)
+    levels = {x.binding_level for x in v.violations}
+    assert {"law", "self_regulatory"} <= levels, levels
+    for x in v.violations:
+        law = engine.k.laws[x.id]
+        assert x.source == law.source and x.source.startswith(("http://", "https://"))
+        assert x.title == law.title["zh"]
+        assert x.binding_level == law.binding_level
+        assert x.behaviour in engine.k.behaviours
+        assert x.why.startswith(engine.k.behaviours[x.behaviour].label["zh"])
+        if x.binding_level == "law":
+            assert x.basis.startswith("可能违反"), x.basis
+            assert law.instrument["zh"] in x.basis
+        elif x.binding_level == "self_regulatory":
+            assert x.basis.startswith("不符合行业规范"), x.basis
+            assert "违反" not in x.basis.replace("不符合", "")
+
+
+def test_violations_are_ordered_by_binding_strength(engine):
+    from anning.knowledge.loader import BINDING_LEVELS
+
+    v = engine.analyze(INSULT, None, "2026-03-01T14:00")
+    ranks = [BINDING_LEVELS.index(x.binding_level) for x in v.violations]
+    assert ranks == sorted(ranks)
+    assert len({x.id for x in v.violations}) == len(v.violations)
+
+
+def test_law_version_follows_message_date(engine):
+    ids_2026 = {x.id for x in engine.analyze(INSULT, None, "2026-03-01T14:00").violations}
+    ids_2024 = {x.id for x in engine.analyze(INSULT, None, "2024-03-01T14:00").violations}
+    assert "PSAPL-2025-050" in ids_2026 and "PSAPL-2012-042" not in ids_2026
+    assert "PSAPL-2012-042" in ids_2024 and "PSAPL-2025-050" not in ids_2024
+
+
+def test_third_party_contact_cites_contact_rules(engine):
+    v = engine.analyze("您好，您的朋友赵**在我平台借款5000元已逾期30天，您是其紧急联系人，请转告他尽快还款。")
+    behaviours = {x.behaviour for x in v.violations}
+    assert {"contacts_third_party", "discloses_debt"} <= behaviours, behaviours
+    assert v.scenario.id == "listed_contact"
+    ids = [a.id for a in v.actions]
+    assert ids.index("not_your_debt") < ids.index("complain_to_regulator")
+
+
+def test_scam_scenario_and_actions(engine):
+    v = engine.analyze("您的借款已逾期，还款通道已变更，请转账至以下个人账户：6222 0201 1234 5678")
+    assert v.scenario.id == "scam"
+    ids = [a.id for a in v.actions]
+    assert ids[0] == "never_pay_personal_account"
+    assert "report_to_police" in ids
+    police = next(a for a in v.actions if a.id == "report_to_police")
+    assert any(c.number == "110" for c in police.channels)
+
+
+# -- English ---------------------------------------------------------------------------------------------
+def test_english_output(engine):
+    v = engine.analyze(INSULT, "13812345678", "2026-11-20T23:15", lang="en")
+    d = verdict_to_dict(v)
+    assert d["lang"] == "en"
+    assert d["kind_label"] == engine.k.kind_labels[d["kind"]]["en"]
+    assert not CJK.search(d["kind_label"])
+    assert not CJK.search(d["risk_label"])
+    assert not CJK.search(d["scenario"]["title"]) and not CJK.search(d["scenario"]["summary"])
+    assert d["actions"] and all(not CJK.search(a["title"]) for a in d["actions"])
+    assert d["violations"]
+    for x in d["violations"]:
+        assert x["basis"].startswith(("May violate", "Breaches industry rules", "Falls short")), x["basis"]
+        assert not CJK.search(x["binding_label"])
+    assert all(not CJK.search(s["label"]) for s in d["signals"])
+    assert not CJK.search(d["entities"]["sender"]["label"])
+
+
+def test_engine_default_language(knowledge):
+    from anning.engine import Engine
+
+    en = Engine(knowledge, lang="en")
+    assert en.analyze("您的借款已逾期").kind_label == knowledge.kind_labels["collection_notice"]["en"]
+
+
+# -- robustness ------------------------------------------------------------------------------------------
+def test_empty_message(engine):
+    v = engine.analyze("")
+    assert v.kind == "other" and v.flags == () and v.hits == ()
+    d = verdict_to_dict(v)
+    json.dumps(d, ensure_ascii=False)
+    assert 0 <= d["confidence"] <= 1 and d["risk"] == 0
+
+
+@pytest.mark.parametrize("text", ["   ", "\u200b\u200b", "【】", "🙂🙂🙂", "\n\n", "*" * 50])
+def test_degenerate_messages(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "other", _explain(v)
+
+
+def test_long_message(engine):
+    base = ("您的借款已逾期3天，请尽快还款，否则我们将通知你的家人。详情 http://a-repay.top/x ，联系13812345678。"
+            "今天天气很好，明天见。")
+    text = (base * (10_000 // len(base) + 1))[:10_000]
+    assert len(text) == 10_000
+    v = engine.analyze(text)
+    d = verdict_to_dict(v)
+    json.dumps(d, ensure_ascii=False)
+    for s in d["signals"]:
+        for a, b in s["spans"]:
+            assert 0 <= a < b <= len(text)
+            assert text[a:b]
+    assert v.kind in engine.k.kind_labels
+
+
+def test_non_string_text_is_rejected(engine):
+    with pytest.raises(TypeError):
+        engine.analyze(12345)  # type: ignore[arg-type]
+
+
+def _timed_in_subprocess(text_expr: str, timeout: float) -> None:
+    code = (
+        "from anning.engine import Engine\n"
+        "e = Engine()\n"
+        "e.analyze('warm up 您的借款已逾期')\n"
+        f"e.analyze({text_expr})\n"
+    )
+    try:
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=timeout, capture_output=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"analysing {text_expr} took longer than {timeout}s (super-linear regex backtracking)")
+
+
+@pytest.mark.parametrize("text_expr", [
+    "'1' * 10000",                       # a pasted number dump
+    "'欠款' + '8' * 10000 + '元'",
+])
+def test_long_digit_runs_are_analysed_quickly(text_expr):
+    """10,000 characters must not take seconds: batch screening runs millions of messages."""
+    _timed_in_subprocess(text_expr, timeout=4)
+
+
+# -- the verdict contract (DESIGN.md) ------------------------------------------------------------------
+def test_verdict_to_dict_contract(engine, knowledge):
+    text = "【安心借】尊敬的刘**，您的借款5000元已逾期5天，请于今日18点前还款，否则通知你的家人。详情 http://hk-repay.top/a"
+    d = verdict_to_dict(engine.analyze(text, "17012345678", "2026-11-20T23:15"))
+    json.loads(json.dumps(d, ensure_ascii=False, allow_nan=False))
+    assert d["kind"] in knowledge.kind_labels
+    assert isinstance(d["confidence"], float) and 0 <= d["confidence"] <= 1
+    assert isinstance(d["risk"], int) and 0 <= d["risk"] <= 100
+    assert d["risk_level"] in {level for level, _, _ in knowledge.risk_levels}
+    level_floor = dict((lvl, m) for lvl, m, _ in knowledge.risk_levels)
+    assert d["risk"] >= level_floor[d["risk_level"]]
+    assert isinstance(d["flags"], list) and set(d["flags"]) <= set(knowledge.flag_labels)
+    assert d["signals"]
+    for s in d["signals"]:
+        assert {"rule", "label", "span", "evidence", "weight"} <= set(s)
+        assert s["rule"] in knowledge.rules
+        assert isinstance(s["weight"], int | float)
+        if s["span"] is not None:
+            a, b = s["span"]
+            assert text[a:b] == s["evidence"], s
+        else:
+            assert s["detector"] in {"sender", "clock"}
+    ent = d["entities"]
+    for key in ("platforms", "amounts", "dates", "urls", "phones", "sender"):
+        assert key in ent
+    assert ent["sender"]["type"] == "mobile_virtual"
+    assert any(a["value"] == 5000 for a in ent["amounts"])
+    assert any(u["domain"] == "hk-repay.top" for u in ent["urls"])
+    assert d["violations"]
+    for x in d["violations"]:
+        assert {"id", "title", "basis", "binding_level", "source", "why"} <= set(x)
+        assert x["id"] in knowledge.laws
+    assert {"id", "title", "summary"} <= set(d["scenario"]) and d["scenario"]["id"] in knowledge.scenarios
+    assert d["actions"]
+    for a in d["actions"]:
+        assert {"id", "title", "detail"} <= set(a) and a["id"] in knowledge.actions
+    assert [a["id"] for a in d["actions"]] == list(dict.fromkeys(a["id"] for a in d["actions"]))
+    assert d["engine_version"] and d["knowledge_version"] == knowledge.version
+
+
+def test_flags_come_from_signals(engine):
+    text = "【XX市人民法院】您涉嫌恶意拖欠网贷，请于今日将欠款转入指定账户"
+    d = verdict_to_dict(engine.analyze(text))
+    from_signals = {f for s in d["signals"] for f in s["flags"]}
+    assert set(d["flags"]) == from_signals
+    assert set(d["flag_evidence"]) == set(d["flags"])
+
+
+def test_analysis_is_deterministic(engine):
+    text = "您好，您的朋友赵**在我平台借款5000元已逾期30天，请转告他尽快还款。"
+    a = verdict_to_dict(engine.analyze(text, "95588", "2026-01-02T10:00"))
+    b = verdict_to_dict(engine.analyze(text, "95588", "2026-01-02T10:00"))
+    assert a == b
+
+
+# -- the costliest mistake: a scam called genuine ------------------------------------------------------
+LENDER_MIMIC_SCAMS = [
+    "还款通道已变更，请转账至以下个人账户：6222 0201 1234 5678（户名：王*华），转账后截图回复。",
+    "【招联金融】您的借款已逾期，还款通道已变更，请转账至以下个人账户：6222 0201 1234 5678（户名：王*华）。",
+    "【借呗】尊敬的用户，您的借款已逾期，系统升级原还款账户已停用，请将欠款汇入新的还款账户6217 0000 1234 5678。",
+    "【微粒贷】您的贷款逾期，请勿再通过APP还款，请联系专员微信 wld-kf01 获取还款账号。",
+    "您好，您在平台的借款已逾期，为避免上征信，请扫描二维码还款，逾期将产生高额罚息。",
+    "您的借款已逾期，请将收到的验证码告诉客服以便为您办理延期还款。",
+    "【招商银行】您的信用卡已逾期，请登录 cmbchina-kf.com 处理，否则冻结账户。",
+    "【分期乐】您的账单已逾期，请下载“结清助手”APP并开启屏幕共享，由专员协助您结清。",
+    "Your loan is overdue. The repayment account has changed: please transfer the balance to this personal "
+    "account 6222 0201 1234 5678 today.",
+]
+
+
+@pytest.mark.parametrize("text", LENDER_MIMIC_SCAMS)
+def test_lender_mimicking_scam_is_never_called_genuine(engine, text):
+    v = engine.analyze(text)
+    assert v.kind not in GENUINE, f"scam called genuine: {text!r}\n  {_explain(v)}"
+    assert v.kind == "fake_collection", _explain(v)
+
+
+def test_refund_scam_keeps_its_payment_redirect(engine):
+    """A "refund" that asks you to transfer money to a personal account is a textbook scam."""
+    v = engine.analyze("您有一笔多扣的贷款利息退款300元，请转账至以下个人账户完成验证后原路退回。")
+    assert "payment_redirect" in v.flags, _explain(v)
+    assert "PAY_REDIRECT" in _rules(v)
+
+
+def test_anti_fraud_warning_is_not_a_scam(engine):
+    v = engine.analyze("【反诈中心】警惕冒充客服的诈骗，征信不能花钱修复，凡是要求转入安全账户的都是诈骗。")
+    assert v.kind == "other", _explain(v)
+    assert "payment_redirect" not in v.flags
+
+
+def test_personal_quarrel_is_not_collection(engine):
+    """Insult and exposure wording with no debt at all must not make a collection message."""
+    v = engine.analyze("你就是个骗子，我要让你社死")
+    assert v.kind == "other", _explain(v)

@@ -1,0 +1,157 @@
+"""Normalisation with an offset map back to the original text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anning.text.normalize import normalize
+
+CASES = [
+    # (original, expected normalised text, a keyword in the normalised text whose span we map back)
+    ("ＡＢＣ１２３", "abc123", "abc"),
+    ("還款逾期", "还款逾期", "还款"),
+    ("您的借款已逾期，請儘快還款", "您的借款已逾期,请尽快还款", "尽快还款"),
+    ("征\u200b信修复", "征信修复", "征信"),
+    ("征\u200d信\ufeff修\u2060复", "征信修复", "信修"),
+    ("征 信 修 复", "征信修复", "征信修复"),
+    ("征\u3000信\t修\n复", "征信修复", "修复"),
+    ("征-信", "征信", "征信"),
+    ("征 - 信", "征信", "征信"),
+    ("征|信|修|复", "征信修复", "信修"),
+    ("催~收/还#款", "催收还款", "催收还款"),
+    ("还.款", "还款", "还款"),
+    ("征❤信", "征信", "征信"),
+    ("征💰信💰修💰复", "征信修复", "征信修复"),
+    ("【傳 票】台端積欠網 貸 款項", "【传票】台端积欠网贷款项", "网贷"),
+    ("138O0I38000", "13800138000", "13800138000"),
+    ("１３８ｏ０ｌ３８０００", "13800138000", "13800138000"),
+    ("ｈｔｔｐ：／／ａ．ｃｏｍ", "http://a.com", "a.com"),
+    ("ABC def", "abc def", "c d"),
+    ("逾期了，请还款", "逾期了,请还款", "了,请"),
+    ("3.5元", "3.5元", "3.5"),
+    ("http://a.b/c", "http://a.b/c", "a.b"),
+    ("HELLO 世界", "hello 世界", "hello"),
+]
+
+
+@pytest.mark.parametrize(("original", "expected", "keyword"), CASES)
+def test_normalised_text_and_span_back_to_original(original, expected, keyword):
+    nt = normalize(original)
+    assert nt.text == expected
+    assert nt.original == original
+    assert len(nt.offsets) == len(nt.text)
+    start = nt.text.index(keyword)
+    span = nt.span(start, start + len(keyword))
+    assert span.text == original[span.start:span.end]
+    # the mapped original slice normalises back to the keyword (it is the obfuscated form of it)
+    assert normalize(span.text).text == keyword
+
+
+@pytest.mark.parametrize(("original", "keyword", "expected_original"), [
+    ("征 信 修 复", "征信", "征 信"),
+    ("征❤信", "征信", "征❤信"),
+    ("征\u200b信修复", "信修复", "信修复"),
+    ("您的借款已逾期，請儘快還款", "还款", "還款"),
+    ("ＡＢＣ１２３", "123", "１２３"),
+    ("138O0I38000", "0013", "O0I3"),
+])
+def test_span_points_at_the_received_characters(original, keyword, expected_original):
+    nt = normalize(original)
+    i = nt.text.index(keyword)
+    assert nt.span(i, i + len(keyword)).text == expected_original
+
+
+def test_punctuation_between_cjk_is_kept():
+    # a clause-ending comma is not obfuscation: it must survive (patterns rely on clause boundaries)
+    assert normalize("已逾期。请还款").text == "已逾期。请还款"
+    assert normalize("欠款，逾期").text == "欠款,逾期"
+
+
+def test_separators_outside_cjk_are_kept():
+    assert normalize("2024-05-01").text == "2024-05-01"
+    assert normalize("1,570.44元").text == "1,570.44元"
+    assert normalize("a - b").text == "a - b"
+
+
+def test_masking_asterisks_are_not_separators():
+    # "*" masks names and numbers (张**, 李*明, 138****1234); it must survive normalisation
+    assert normalize("李*明").text == "李*明"
+    assert normalize("张**您好").text == "张**您好"
+    assert normalize("138****1234").text == "138****1234"
+
+
+def test_lookalikes_fold_only_between_digits():
+    assert normalize("hello").text == "hello"
+    assert normalize("io 10").text == "io 10"
+    assert normalize("1o1").text == "101"
+
+
+def test_empty_and_invisible_only():
+    nt = normalize("")
+    assert nt.text == "" and nt.offsets == ()
+    assert nt.span(0, 0).text == ""
+    nt = normalize("\u200b\u200b")
+    assert nt.text == ""
+    s = nt.span(0, 0)
+    assert s.text == "" and 0 <= s.start <= 2
+
+
+def test_empty_span_is_empty():
+    nt = normalize("征 信 修 复")
+    s = nt.span(2, 2)
+    assert s.text == "" and s.start == s.end
+
+
+# -- properties over arbitrary text -----------------------------------------------------------------
+OBFUSCATION_ALPHABET = (
+    "征信修复还款逾期欠钱借貸還款徵網傳票的了您你"  # simplified and traditional CJK
+    "ＡＢＣａｂｃ１２３０ｏｌ"  # full-width
+    "abcOIl0123456789"
+    " \t\n\u3000-_.·•*|/\\~^+=#@'\"`,、，。!！?？:：;；…～—–"  # joiners and punctuation
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # invisibles
+    "❤💰★☆♥🔥✅㎡ﬁ①İß"  # pictographs and NFKC expansions
+)
+texts = st.one_of(
+    st.text(max_size=80),
+    st.text(alphabet=OBFUSCATION_ALPHABET, max_size=80),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_offset_map_properties(original):
+    nt = normalize(original)
+    assert len(nt.offsets) == len(nt.text)
+    assert all(0 <= o < len(original) for o in nt.offsets)
+    assert all(a <= b for a, b in zip(nt.offsets, nt.offsets[1:], strict=False))
+    whole = nt.span(0, len(nt.text))
+    assert whole.text == original[whole.start:whole.end]
+    if nt.text:
+        assert whole.start == nt.offsets[0]
+        assert whole.end == nt.offsets[-1] + 1
+    else:
+        assert whole.text == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.data())
+def test_every_subrange_maps_to_an_original_slice(original, data):
+    nt = normalize(original)
+    n = len(nt.text)
+    a = data.draw(st.integers(0, n))
+    b = data.draw(st.integers(a, n))
+    s = nt.span(a, b)
+    assert 0 <= s.start <= s.end <= len(original)
+    assert s.text == original[s.start:s.end]
+    if a < b:
+        assert s.start == nt.offsets[a] and s.end == nt.offsets[b - 1] + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_normalisation_is_idempotent(original):
+    nt = normalize(original)
+    # folding width, case, script, look-alikes and removing separators a second time changes nothing
+    assert normalize(nt.text).text == nt.text
