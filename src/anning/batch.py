@@ -108,11 +108,13 @@ def count_rows(path: Path) -> int | None:
 _worker_engine = None
 
 
-def _init_worker(lang: str, model: str | None = "auto") -> None:
+def _init_worker(lang: str, model: str | None = "auto", personal_home: str | None = None) -> None:
     global _worker_engine
     from anning.engine import Engine
+    from anning.personal import PersonalStore
 
-    _worker_engine = Engine(lang=lang, model=model)
+    personal = PersonalStore(Path(personal_home)) if personal_home else None
+    _worker_engine = Engine(lang=lang, model=model, personal=personal)
 
 
 def analyse_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
@@ -153,18 +155,21 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[tuple[in
 
 def analyse_rows(rows: Iterable[dict[str, Any]], jobs: int = 0, lang: str = "zh",
                  on_progress: Callable[[int], None] | None = None,
-                 model: str | None = "auto") -> Iterator[dict[str, Any]]:
-    """Analyse rows in order with ``jobs`` processes (0 = all cores, 1 = in this process)."""
+                 model: str | None = "auto", personal_home: str | None = None) -> Iterator[dict[str, Any]]:
+    """Analyse rows in order with ``jobs`` processes (0 = all cores, 1 = in this process).
+
+    ``personal_home``: directory of the user's personal rules and model (None: ignore them)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1:
-        _init_worker(lang, model)
+        _init_worker(lang, model, personal_home)
         for chunk in _chunks(rows, CHUNK):
             out = _analyse_chunk(chunk)
             if on_progress:
                 on_progress(len(out))
             yield from out
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(lang, model)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                             initargs=(lang, model, personal_home)) as pool:
         # Bounded read-ahead keeps memory flat on huge inputs while all workers stay busy.
         pending = []
         source = _chunks(rows, CHUNK)
@@ -254,7 +259,8 @@ class Writer:
 
 
 def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
-              on_progress: Callable[[int], None] | None = None, model: str | None = "auto") -> tuple[int, int]:
+              on_progress: Callable[[int], None] | None = None, model: str | None = "auto",
+              personal_home: str | None = None) -> tuple[int, int]:
     """Analyse ``src`` into ``dst``; returns (rows written, rows with an error).
 
     The output is written to a temporary file and moved into place only when complete, so a crash
@@ -268,7 +274,7 @@ def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
         with Writer(tmp, out_fmt) as w:
-            for result in analyse_rows(rows, jobs, lang, on_progress, model):
+            for result in analyse_rows(rows, jobs, lang, on_progress, model, personal_home):
                 w.write(result)
         tmp.replace(dst)
     finally:

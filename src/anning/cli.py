@@ -18,6 +18,24 @@ def model_option(func):
     return click.option("--no-model", is_flag=True, help="只用规则，不用统计模型 / rules only")(func)
 
 
+def personal_option(func):
+    return click.option("--no-personal", is_flag=True,
+                        help="不用你自己的规则和模型 / ignore your personal rules and model")(func)
+
+
+def _personal(no_personal: bool):
+    from anning.personal import PersonalError, PersonalStore
+
+    if no_personal:
+        return None
+    store = PersonalStore()
+    try:
+        store.rules()
+    except PersonalError as exc:
+        _fail(str(exc))
+    return store
+
+
 def _model_choice(no_model: bool, model_path: str | None) -> str | None:
     if no_model:
         return None
@@ -48,8 +66,9 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print the verdict as JSON")
 @click.option("--lang", type=LANG, default="zh", show_default=True, help="输出语言 / output language")
 @model_option
+@personal_option
 def check(text: str | None, sender: str | None, received_at: str | None, as_json: bool, lang: str,
-          no_model: bool, model_path: str | None) -> None:
+          no_model: bool, model_path: str | None, no_personal: bool) -> None:
     """分析一条短信（TEXT 省略或为 - 时从标准输入读取）。 Analyse one message."""
     if text is None or text == "-":
         if sys.stdin.isatty():
@@ -58,7 +77,7 @@ def check(text: str | None, sender: str | None, received_at: str | None, as_json
     from anning.engine import Engine
     from anning.explain import verdict_to_dict
 
-    engine = Engine(lang=lang, model=_model_choice(no_model, model_path))
+    engine = Engine(lang=lang, model=_model_choice(no_model, model_path), personal=_personal(no_personal))
     try:
         verdict = engine.analyze(text, sender, received_at)
     except ValueError as exc:
@@ -80,13 +99,16 @@ def check(text: str | None, sender: str | None, received_at: str | None, as_json
 @click.option("--lang", type=LANG, default="zh", show_default=True)
 @click.option("--progress/--no-progress", default=None, help="进度条（终端上默认开启）/ progress bar")
 @model_option
+@personal_option
 def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None, no_model: bool,
-          model_path: str | None) -> None:
+          model_path: str | None, no_personal: bool) -> None:
     """批量分析 SRC 写入 DST（.jsonl/.csv/.parquet）。 Analyse a file of messages."""
     from anning.batch import BatchError, count_rows, run_batch
 
     show = sys.stderr.isatty() if progress is None else progress
     model = _model_choice(no_model, model_path)
+    store = _personal(no_personal)
+    home = str(store.root) if store else None
     try:
         if show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -95,9 +117,9 @@ def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None, no_
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=_console(stderr=True)) as bar:
                 task = bar.add_task("analysing", total=total)
-                written, errors = run_batch(src, dst, jobs, lang, lambda n: bar.advance(task, n), model)
+                written, errors = run_batch(src, dst, jobs, lang, lambda n: bar.advance(task, n), model, home)
         else:
-            written, errors = run_batch(src, dst, jobs, lang, model=model)
+            written, errors = run_batch(src, dst, jobs, lang, model=model, personal_home=home)
     except BatchError as exc:
         _fail(str(exc))
     click.echo(f"{written} rows → {dst}" + (f" ({errors} with errors)" if errors else ""), err=True)
@@ -192,6 +214,138 @@ def guide(topic: str | None, lang: str, search: str | None) -> None:
     if topic not in k.guide:
         _fail(f"unknown topic '{topic}'; topics: {', '.join(k.guide)}")
     render_topic(k, topic, lang, con)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--kind", required=True, help="正确的类型 / the correct kind")
+@click.option("--flags", default="", help="正确的标记，逗号分隔 / correct flags, comma-separated")
+@click.option("--sender", help="发送号码 / sender number")
+@click.option("--at", "received_at", help="接收时间 / time received (ISO)")
+def feedback(text: str, kind: str, flags: str, sender: str | None, received_at: str | None) -> None:
+    """纠正一条短信的判断（TEXT 为 - 时从标准输入读取）。 Record a correction for a message."""
+    from anning.knowledge import load_knowledge
+    from anning.personal import PersonalError, PersonalStore
+
+    if text == "-":
+        text = sys.stdin.read().rstrip("\n")
+    k = load_knowledge()
+    store = PersonalStore()
+    try:
+        row = store.add_feedback(text, kind, [f for f in flags.split(",") if f], list(k.kind_labels),
+                                 list(k.flag_labels), sender, received_at)
+    except PersonalError as exc:
+        _fail(str(exc))
+    click.echo(f"recorded correction {row['id']} → {kind} in {store.root} "
+               f"({len(store.feedback())} corrections; `anning train --personal` to learn from them)")
+
+
+@main.group()
+def rules() -> None:
+    """你自己的规则：按号码、关键词或正则直接决定类型。 Your personal rules."""
+
+
+@rules.command("add")
+@click.option("--kind", required=True)
+@click.option("--sender", help="号码，x 或 * 表示任意数字，按前缀匹配 / number prefix, x = any digit")
+@click.option("--keyword", help="关键词 / keyword")
+@click.option("--regex", help="正则表达式（匹配规范化后的文本）/ regex on the normalised text")
+@click.option("--flags", default="", help="同时加上的标记 / flags to add, comma-separated")
+@click.option("--priority", type=int, default=0, show_default=True)
+@click.option("--note", default="")
+def rules_add(kind: str, sender: str | None, keyword: str | None, regex: str | None, flags: str, priority: int,
+              note: str) -> None:
+    """添加规则，立即生效。 Add a rule (takes effect immediately)."""
+    from anning.knowledge import load_knowledge
+    from anning.personal import PersonalError, PersonalStore
+
+    k = load_knowledge()
+    try:
+        rule = PersonalStore().add_rule(kind, list(k.kind_labels), [f for f in flags.split(",") if f],
+                                        list(k.flag_labels), sender=sender, keyword=keyword, regex=regex,
+                                        priority=priority, note=note)
+    except PersonalError as exc:
+        _fail(str(exc))
+    click.echo(f"added {rule.id}: {json.dumps(rule.to_dict(), ensure_ascii=False)}")
+
+
+@rules.command("list")
+def rules_list() -> None:
+    """列出规则。 List your rules (highest priority first)."""
+    from anning.personal import PersonalError, PersonalStore
+
+    try:
+        found = PersonalStore().rules()
+    except PersonalError as exc:
+        _fail(str(exc))
+    if not found:
+        click.echo("no personal rules")
+    for r in found:
+        click.echo(json.dumps(r.to_dict(), ensure_ascii=False))
+
+
+@rules.command("remove")
+@click.argument("rule_id")
+def rules_remove(rule_id: str) -> None:
+    """删除规则。 Remove a rule."""
+    from anning.personal import PersonalError, PersonalStore
+
+    try:
+        PersonalStore().remove_rule(rule_id)
+    except PersonalError as exc:
+        _fail(str(exc))
+    click.echo(f"removed {rule_id}")
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="model file to write")
+@click.option("--personal", is_flag=True, help="加上你的纠正重新训练个人模型 / refit with your corrections")
+@click.option("--metrics", type=click.Path(dir_okay=False, path_type=Path), help="also write metrics as JSON")
+def train(corpus: tuple[Path, ...], seed: int, out: Path | None, personal: bool, metrics: Path | None) -> None:
+    """训练类型分类模型（需要 anning[train]）。 Train the kind classifier (needs the train extra)."""
+    try:
+        from anning.ml import train as trainer
+    except ImportError:
+        _fail("training needs scikit-learn: pip install 'anning[train]'")
+    from anning.corpus import shipped_corpus
+    from anning.personal import PersonalStore
+
+    paths = list(corpus) or shipped_corpus()
+    try:
+        rows = trainer.read_corpus(paths)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    name, source = "anning-kind", ", ".join(p.name for p in paths)
+    if personal:
+        store = PersonalStore()
+        extra = store.feedback()
+        if not extra:
+            _fail(f"no corrections in {store.root}: record some with `anning feedback`")
+        rows += extra
+        name, source = "personal", f"{source} + {len(extra)} personal corrections"
+        out = out or store.model_path
+    out = out or default_model_path()
+    try:
+        artefact = trainer.train(rows, seed=seed, name=name, trained_on=source)
+    except ImportError:
+        _fail("training needs scikit-learn: pip install 'anning[train]'")
+    size = trainer.dump(artefact, out)
+    m = artefact["metrics"]
+    click.echo(f"trained on {len(rows)} messages → {out} ({size / 1024:.0f} KiB)")
+    click.echo(f"{m['folds']}-fold CV macro-F1 {m['macro_f1_mean']:.4f} (per fold {m['macro_f1_per_fold']}), "
+               f"ECE {m['ece_uncalibrated']:.3f} → {m['ece_calibrated']:.3f} after temperature {m['temperature']}")
+    if metrics:
+        metrics.write_text(json.dumps(m, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def default_model_path() -> Path:
+    from importlib import resources
+
+    from anning.knowledge import load_knowledge
+
+    return Path(str(resources.files("anning") / "data" / load_knowledge().scoring["model"]["file"]))
 
 
 if __name__ == "__main__":  # pragma: no cover

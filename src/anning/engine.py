@@ -19,11 +19,15 @@ from anning.knowledge import Knowledge, load_knowledge
 from anning.knowledge.loader import BINDING_LEVELS
 from anning.ml.model import KindModel
 from anning.model import Action, Channel, Hit, Message, Scenario, Signal, Verdict, Violation
+from anning.personal import PersonalStore
+from anning.personal import message_id as content_id
 from anning.text import extract
 from anning.text.normalize import normalize
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 DETECTORS = (sender.detect, clock.detect, urls.detect, rules.detect)
+PERSONAL_SIGNAL = "PERSONAL_RULE"
+PERSONAL_MODEL_NAME = "personal"
 
 
 def to_local_time(value: datetime | str | None) -> datetime | None:
@@ -40,12 +44,17 @@ def to_local_time(value: datetime | str | None) -> datetime | None:
 class Engine:
     """Analyses messages with one knowledge pack. Build once, call ``analyze`` many times."""
 
-    def __init__(self, knowledge: Knowledge | None = None, lang: str = "zh", model: str | None = "auto"):
-        """``model``: "auto" (the shipped classifier if present), None (rules only) or a model file path."""
+    def __init__(self, knowledge: Knowledge | None = None, lang: str = "zh", model: str | None = "auto",
+                 personal: PersonalStore | None = None):
+        """``model``: "auto" (the personal model if trained, else the shipped one), None (rules only) or a
+        model file path. ``personal``: the user's rules and corrections (None: ignore them)."""
         self.k = knowledge or load_knowledge()
         self.lang = lang
         self.surnames = frozenset(self.k.lexicons["surnames"])
         self.version = __version__
+        self.personal_rules = personal.rules() if personal else []
+        if model == "auto" and personal is not None and personal.model_path.is_file():
+            model = str(personal.model_path)
         self.model = load_model(model, self.k)
 
     # -- preparation -------------------------------------------------------------------------
@@ -105,13 +114,25 @@ class Engine:
             raise TypeError("text must be a string")
         lang = lang or self.lang
         at = to_local_time(received_at)
-        message = Message(text, sender_number or None, at, message_id)
+        message = Message(text, sender_number or None, at, message_id or content_id(text))
         p = self.prepare(message, lang)
         signals = [s for det in DETECTORS for s in det(p, self.k)]
         signals = self._apply_conditions(signals)
         if self.model is not None:
             signals.append(classifier.detect(p, self.model, self.k))
+        signals.extend(self._personal_signals(p))
         return self._decide(p, signals, lang)
+
+    def _personal_signals(self, p: Prepared) -> list[Signal]:
+        """The highest-priority personal rule that matches, as a signal that decides the kind."""
+        for rule in self.personal_rules:
+            hit = rule.match(p.nt.text, p.message.sender)
+            if hit is not None:
+                spans = (p.nt.span(*hit),) if hit[1] > hit[0] else ()
+                evidence = spans[0].text if spans else (p.message.sender or "")
+                return [Signal(PERSONAL_SIGNAL, "personal", spans, evidence,
+                               {"rule_id": rule.id, "kind": rule.kind, "flags": list(rule.flags)})]
+        return []
 
     def analyze_many(self, messages: Iterable[Message], lang: str | None = None) -> Iterator[Verdict]:
         for m in messages:
@@ -143,6 +164,7 @@ class Engine:
         sc = k.scoring
         scores: dict[str, float] = dict.fromkeys(k.kind_labels, 0.0)
         model_votes: dict[str, float] = {}
+        personal = next((s for s in signals if s.detector == "personal"), None)
         for s in signals:
             if s.detector == "model":
                 model_votes = s.detail["votes"]
@@ -156,6 +178,13 @@ class Engine:
         protected = sc.get("model", {}).get("protected_kinds", [])
         if rules_kind in protected and kind != rules_kind:
             kind, decided_by = rules_kind, "rules (model overruled)"
+        if decided_by == "model" and self.model is not None and self.model.name == PERSONAL_MODEL_NAME:
+            decided_by = "personal model"
+        if personal is not None:
+            overridden = kind
+            kind, decided_by = personal.detail["kind"], f"personal rule {personal.detail['rule_id']}"
+            if overridden != kind:
+                decided_by += f" (overrides {overridden})"
         scores = combined
 
         hits: list[Hit] = []
@@ -164,7 +193,8 @@ class Engine:
         behaviours: list[str] = list(sc.get("kind_behaviours", {}).get(kind, []))
         for s in signals:
             r = k.rules[s.rule]
-            rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds)]
+            rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds),
+                          *s.detail.get("flags", [])]
             weight = model_votes.get(kind, 0.0) if s.detector == "model" else r.kinds.get(kind, 0.0)
             hits.append(Hit(s, r.label[lang], round(weight, 3), r.risk, tuple(rule_flags), r.behaviours,
                             r.visible))

@@ -42,6 +42,8 @@ def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
     head.append(f"{v['risk']}/100 {v['risk_label']}", style=RISK_STYLE.get(v["risk_level"], ""))
     console.print(head)
 
+    if v.get("decided_by") and v["decided_by"] != "rules":
+        console.print(Text(f"{ui('decided_by')}{sep}{v['decided_by']}", style="bold magenta"))
     flags = [k.flag_labels[f][lang] + f" ({f})" for f in v["flags"]]
     console.print(Text(f"{ui('flags')}{sep}", style="bold") + Text(" · ".join(flags) or ui("no_flags")))
 
