@@ -42,6 +42,22 @@ GNU_TIME = Path("/usr/bin/time")
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def bench_env(bytecode: bool = True) -> dict[str, str]:
+    """Environment for measured subprocesses.
+
+    With ``bytecode`` (the default), compiled bytecode is cached under results/pycache, as it is after
+    ``pip install`` from a wheel, even where PYTHONDONTWRITEBYTECODE is set (an editable checkout in
+    such an environment would otherwise recompile every module in every process). Without it, every
+    process compiles anning and its dependencies from source: the worst case.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(RESULTS / "pycache")
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="anning-nopyc-")
+    return env
+
+
 def anning_command() -> list[str]:
     exe = Path(sys.executable).with_name("anning")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "anning"]
@@ -86,6 +102,29 @@ class TreeMemory(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join()
+
+
+def cpu_busy_s() -> float:
+    """CPU seconds spent by the whole machine (all processes, all cores) since boot, from /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(limit_s: float) -> float:
+    """Wait (up to ``limit_s``) until the rest of the machine uses < 0.2 cores; return the load last seen."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        busy0, own0 = cpu_busy_s(), time.process_time()
+        time.sleep(2)
+        load = (cpu_busy_s() - busy0 - (time.process_time() - own0)) / 2
+        if load < 0.2 or time.monotonic() >= deadline:
+            return round(load, 2)
+        print(f"  machine busy ({load:.2f} cores in use by other processes), waiting …", file=sys.stderr)
+        time.sleep(3)
 
 
 def _tree(root: int) -> list[int]:
@@ -133,12 +172,14 @@ def run_batch_cli(src: Path, dst: Path, jobs: int, n: int) -> dict[str, Any]:
         cmd = [sys.executable, "-c", wrapper, str(time_file), *cmd]
         method = "getrusage(RUSAGE_CHILDREN).ru_maxrss"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0, own0 = cpu_busy_s(), time.process_time()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bench_env())
     sampler = TreeMemory(proc.pid)
     sampler.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    busy = cpu_busy_s() - busy0 - (time.process_time() - own0)
     sampler.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     report = time_file.read_text() if time_file.exists() else ""
@@ -164,6 +205,8 @@ def run_batch_cli(src: Path, dst: Path, jobs: int, n: int) -> dict[str, Any]:
         "tree_peak_pss_sum_mb": round(sampler.peak_pss_kb / 1024, 1),
         "tree_peak_processes": sampler.peak_procs,
         "output_mb": round(dst.stat().st_size / 2**20, 1),
+        # Cores kept busy meanwhile by everything else on the machine (not anning, not this script).
+        "other_load_cores": round(max(0.0, busy - cpu) / wall, 2),
     }
 
 
@@ -175,7 +218,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[int(rank) - 1]
 
 
-def latency(count: int) -> dict[str, Any]:
+def latency(count: int, compare: int = 2000) -> dict[str, Any]:
     """Per-message latency of Engine.analyze, in this process, after a warm-up."""
     from anning.engine import Engine
 
@@ -198,11 +241,26 @@ def latency(count: int) -> dict[str, Any]:
     # What `anning batch` adds per row on top of analyze: verdict → dict → JSON line.
     from anning.explain import verdict_to_dict
 
-    verdicts = [engine.analyze(row["text"], row["sender"], row["received_at"]) for row in rows[:1000]]
+    verdicts = [engine.analyze(row["text"], row["sender"], row["received_at"]) for row in rows[:compare // 2]]
     t0 = clock()
     for v in verdicts:
         json.dumps(verdict_to_dict(v), ensure_ascii=False)
     serialise_ms = (clock() - t0) / 1e6 / len(verdicts)
+    # The same messages with the rules only (no learned classifier), to show what the model costs.
+    rules_only_ms = with_model_ms = None
+    sample = rows[:compare]
+    with contextlib.suppress(TypeError, ValueError):
+        rules_engine = Engine(model=None)
+        for row in rows[:100]:
+            rules_engine.analyze(row["text"], row["sender"], row["received_at"])
+        t0 = clock()
+        for row in sample:
+            rules_engine.analyze(row["text"], row["sender"], row["received_at"], message_id=row["id"])
+        rules_only_ms = round((clock() - t0) / 1e6 / len(sample), 3)
+        t0 = clock()
+        for row in sample:
+            engine.analyze(row["text"], row["sender"], row["received_at"], message_id=row["id"])
+        with_model_ms = round((clock() - t0) / 1e6 / len(sample), 3)
     return {
         "messages": count, "mean_ms": round(statistics.fmean(times), 3),
         **{f"p{q}_ms": round(percentile(times, q), 3) for q in (50, 90, 99)},
@@ -211,26 +269,32 @@ def latency(count: int) -> dict[str, Any]:
         "long_p50_ms": round(percentile(long_times, 50), 3) if long_times else None,
         "single_core_msg_per_s": round(1000 / statistics.fmean(times), 1),
         "serialise_mean_ms": round(serialise_ms, 3),
+        "model_cost": {"messages": len(sample), "rules_only_mean_ms": rules_only_ms,
+                       "with_model_mean_ms": with_model_ms},
     }
 
 
 def cold_start(runs: int) -> dict[str, Any]:
-    """Median wall time of fresh processes (one unmeasured run first to warm the disk cache)."""
+    """Median wall time of fresh processes (one unmeasured run first warms the disk and bytecode caches)."""
     commands = {
         "anning_check_json": [*anning_command(), "check", SAMPLE, "--json"],
         "import_anning_engine": [sys.executable, "-c", "import anning.engine"],
         "python_baseline": [sys.executable, "-c", "pass"],
+        "anning_check_json_no_bytecode": [*anning_command(), "check", SAMPLE, "--json"],
     }
     out: dict[str, Any] = {"runs": runs}
     for name, cmd in commands.items():
-        subprocess.run(cmd, check=True, capture_output=True)
+        env = bench_env(bytecode=not name.endswith("no_bytecode"))
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
         walls = []
         for _ in range(runs):
             t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
+            subprocess.run(cmd, check=True, capture_output=True, env=env)
             walls.append(time.perf_counter() - t0)
         out[name] = {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
                      "max_s": round(max(walls), 3)}
+        if name.endswith("no_bytecode"):  # a throw-away empty cache dir
+            shutil.rmtree(env["PYTHONPYCACHEPREFIX"], ignore_errors=True)
     return out
 
 
@@ -252,9 +316,9 @@ def profile(count: int, top: int = 15) -> dict[str, Any]:
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(top)
         tables[key] = buf.getvalue()
-    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    env = {"PYTHONPROFILEIMPORTTIME": "1"}
     cmd = [*anning_command(), "check", SAMPLE, "--json"]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    res = subprocess.run(cmd, env={**bench_env(), **env}, capture_output=True, text=True, check=True)
     imports = []
     for line in res.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -299,16 +363,18 @@ def print_report(res: dict[str, Any]) -> None:
           f"{d['long_share'] * 100:.1f}% ≥ 1,000 chars")
     print("\nbatch (real CLI, wall time includes interpreter start and knowledge loading)")
     head = ("format", "jobs", "wall s", "msg/s", "msg/s/core", "msg/CPU-s", "max RSS 1 proc", "tree RSS",
-            "tree PSS")
+            "tree PSS", "other load")
     rows = [(b["format"], f"{b['jobs']} ({b['processes']}p)", f"{b['wall_s']:.1f}", f"{b['msg_per_s']:,.0f}",
              f"{b['msg_per_s_per_core']:,.0f}", f"{b['msg_per_cpu_s']:,.0f}",
              f"{b['max_rss_single_process_mb']} MB", f"{b['tree_peak_rss_sum_mb']} MB",
-             f"{b['tree_peak_pss_sum_mb']} MB") for b in res["batch"]]
+             f"{b['tree_peak_pss_sum_mb']} MB", f"{b['other_load_cores']:.2f} cores") for b in res["batch"]]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
     for row in (head, *rows):
         print("  " + "  ".join(str(x).rjust(w) for x, w in zip(row, widths, strict=True)))
     print(f"  max RSS 1 proc: {res['batch'][0]['max_rss_method']} (largest single process of the tree);"
           " tree RSS/PSS: /proc sampled every 0.1 s, summed over the tree")
+    if max(b["other_load_cores"] for b in res["batch"]) > 0.25:
+        print("  WARNING: other processes used the CPU during the batch runs; throughput is understated.")
     lat = res["latency"]
     print(f"\nEngine.analyze latency over {lat['messages']:,} messages (in process, after warm-up)")
     print(f"  p50 {lat['p50_ms']:.3f} ms · p90 {lat['p90_ms']:.3f} ms · p99 {lat['p99_ms']:.3f} ms · "
@@ -316,13 +382,18 @@ def print_report(res: dict[str, Any]) -> None:
           f"(= {lat['single_core_msg_per_s']:,.0f} msg/s on one core)")
     print(f"  verdict_to_dict + json.dumps (per batch row, not in the figures above): "
           f"mean {lat['serialise_mean_ms']:.3f} ms")
+    cmp = lat["model_cost"]
+    if cmp["rules_only_mean_ms"] is not None:
+        print(f"  first {cmp['messages']:,} messages, mean: rules only (Engine(model=None)) "
+              f"{cmp['rules_only_mean_ms']:.3f} ms, with the learned classifier {cmp['with_model_mean_ms']:.3f} ms")
     if lat["long_messages"]:
         print(f"  messages ≥ 1,000 chars: {lat['long_messages']}, p50 {lat['long_p50_ms']:.3f} ms")
     cs = res["cold_start"]
     print(f"\ncold start (fresh process, median of {cs['runs']})")
     for name, label in (("anning_check_json", 'anning check "…" --json'),
                         ("import_anning_engine", 'python -c "import anning.engine"'),
-                        ("python_baseline", 'python -c "pass"  (interpreter floor)')):
+                        ("python_baseline", 'python -c "pass"  (interpreter floor)'),
+                        ("anning_check_json_no_bytecode", 'anning check, no bytecode cache')):
         c = cs[name]
         print(f"  {label:40} {c['median_s']:.3f} s  (min {c['min_s']:.3f}, max {c['max_s']:.3f})")
     print(f"  Engine() build in a warm process: {a['engine_build_s']:.3f} s")
@@ -347,10 +418,13 @@ def print_report(res: dict[str, Any]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="messages for the batch runs (default 100,000)")
-    ap.add_argument("--quick", action="store_true", help="5,000 messages: finishes in under a minute")
-    ap.add_argument("--latency-n", type=int, default=5000, help="messages for the latency figure")
+    ap.add_argument("--quick", action="store_true", help="5,000 messages (latency over 2,000): about a minute")
+    ap.add_argument("--latency-n", type=int, default=0, help="messages for the latency figure "
+                    "(default 5,000; 2,000 with --quick)")
     ap.add_argument("--cold-runs", type=int, default=7, help="fresh processes per cold-start figure")
     ap.add_argument("--profile", action="store_true", help="add cProfile and import-time breakdowns")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                    help="before each phase, wait up to SECONDS for other processes to leave the CPU idle")
     ap.add_argument("--no-cache", action="store_true", help="generate input in a temp dir, not results/")
     ap.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="where to write the JSON")
     args = ap.parse_args()
@@ -374,11 +448,16 @@ def main() -> None:
             "batch": [],
         }
         for src, jobs in ((jsonl, 1), (jsonl, 0), (parquet, 0)):
+            if args.wait_idle:
+                wait_idle(args.wait_idle)
             print(f"  batch {src.suffix} --jobs {jobs} …", file=sys.stderr)
             res["batch"].append(run_batch_cli(src, tmp / f"out-{jobs}{src.suffix}", jobs, n))
         shutil.rmtree(tmp, ignore_errors=True)
+    if args.wait_idle:
+        wait_idle(args.wait_idle)
     print("  latency …", file=sys.stderr)
-    res["latency"] = latency(args.latency_n)
+    latency_n = args.latency_n or (2000 if args.quick else 5000)
+    res["latency"] = latency(latency_n, compare=1000 if args.quick else 2000)
     print("  cold start …", file=sys.stderr)
     res["cold_start"] = cold_start(args.cold_runs)
     best = max(b["msg_per_s_per_core"] for b in res["batch"])
@@ -391,9 +470,13 @@ def main() -> None:
         print("  profile …", file=sys.stderr)
         res["profile"] = profile(2000)
     res["benchmark_wall_s"] = round(time.perf_counter() - started, 1)
+    res["machine"]["commit_at_end"] = machine_info()["commit"]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print_report(res)
+    if res["machine"]["commit_at_end"] != res["machine"]["commit"]:
+        print(f"\nWARNING: the checkout changed during the run ({res['machine']['commit']} → "
+              f"{res['machine']['commit_at_end']}); the figures mix code versions.")
     print(f"\nfigures → {args.output} (benchmark took {res['benchmark_wall_s']} s)")
 
 

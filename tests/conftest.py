@@ -14,6 +14,19 @@ REPO = Path(__file__).resolve().parents[1]
 ANNING = Path(sys.executable).parent / "anning"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory):
+    """Personal rules, corrections and models go to a temporary ANNING_HOME, never the user's own."""
+    home = tmp_path_factory.mktemp("anning-home")
+    old = os.environ.get("ANNING_HOME")
+    os.environ["ANNING_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("ANNING_HOME", None)
+    else:
+        os.environ["ANNING_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def engine():
     from anning.engine import Engine
@@ -24,11 +37,6 @@ def engine():
 @pytest.fixture(scope="session")
 def knowledge(engine):
     return engine.k
-
-
-@pytest.fixture(scope="session")
-def repo() -> Path:
-    return REPO
 
 
 def _run(*args: str, input: str | None = None, cwd: Path | None = None,

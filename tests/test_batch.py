@@ -18,8 +18,8 @@ RELIEF = "征 信 修 复，逾期记录可消除，不成功不收费，加微�
 
 # JSONL lines: (raw line, expected id, expects an error)
 JSONL_LINES = [
-    (json.dumps({"id": "a1", "text": COLLECTION, "sender": "95588", "received_at": "2026-11-20T23:15:00+08:00"},
-                ensure_ascii=False), "a1", False),
+    (json.dumps({"id": "a1", "text": COLLECTION, "sender": "95588",
+                 "received_at": "2026-11-20T23:15:00+08:00"}, ensure_ascii=False), "a1", False),
     (json.dumps({"text": THIRD_PARTY}, ensure_ascii=False), 2, False),           # no id: row number echoed
     (json.dumps({"id": "a3", "sender": "95588"}), "a3", True),                 # no text
     (json.dumps({"id": "a4", "text": None}), "a4", True),                      # text null
@@ -73,7 +73,7 @@ def jsonl_out(cli, jsonl_in, tmp_path) -> list[dict]:
 def test_jsonl_to_jsonl(jsonl_out):
     assert len(jsonl_out) == len(JSONL_LINES)
     assert [r["id"] for r in jsonl_out] == [rid for _, rid, _ in JSONL_LINES]
-    for row, (_, rid, bad) in zip(jsonl_out, JSONL_LINES, strict=True):
+    for row, (_, _rid, bad) in zip(jsonl_out, JSONL_LINES, strict=True):
         if bad:
             assert row.get("error"), row
             assert "kind" not in row
@@ -205,8 +205,8 @@ def test_csv_field_with_unicode_line_separator_stays_one_row(cli, tmp_path):
 
 def test_gb18030_csv_is_read(cli, tmp_path):
     src, dst = tmp_path / "gbk.csv", tmp_path / "out.jsonl"
-    _write_csv(src, [["g1", COLLECTION, "95588", ""], ["g2", "征信修复，逾期记录可消除，不成功不收费", "", ""]],
-               encoding="gb18030")
+    relief = "征信修复，逾期记录可消除，不成功不收费"
+    _write_csv(src, [["g1", COLLECTION, "95588", ""], ["g2", relief, "", ""]], encoding="gb18030")
     assert src.read_bytes().decode("gb18030")  # really GB18030, not UTF-8
     with pytest.raises(UnicodeDecodeError):
         src.read_bytes().decode("utf-8")

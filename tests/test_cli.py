@@ -117,7 +117,8 @@ def test_guide_lists_topics_in_english(cli, knowledge):
 def test_guide_topic(cli, knowledge):
     out = _ok(cli("guide", "is_it_real")).stdout
     assert knowledge.guide["is_it_real"].title["zh"] in out
-    assert _ok(cli("guide", "is_it_real", "--lang", "en")).stdout.count(knowledge.guide["is_it_real"].title["en"])
+    out_en = _ok(cli("guide", "is_it_real", "--lang", "en")).stdout
+    assert knowledge.guide["is_it_real"].title["en"] in out_en
 
 
 def test_guide_search(cli, knowledge):
@@ -144,7 +145,8 @@ EVAL_ROWS = [
      "kind": "third_party_contact", "flags": ["privacy_disclosure"]},
     {"id": "e3", "text": "您的借款已逾期，还款通道已变更，请转账至以下个人账户", "kind": "fake_collection",
      "flags": ["payment_redirect"]},
-    {"id": "e4", "text": "征 信 修 复，逾期记录可消除，不成功不收费", "kind": "debt_relief_scam", "flags": []},
+    {"id": "e4", "text": "征 信 修 复，逾期记录可消除，不成功不收费", "kind": "debt_relief_scam",
+     "flags": []},
     {"id": "e5", "text": "今晚一起吃饭吗？", "kind": "other", "flags": []},
     {"id": "e6", "text": "您的借款已逾期", "kind": "collection_notice", "flags": ["night_contact"],
      "received_at": "2026-11-20T23:15"},

@@ -100,8 +100,8 @@ def test_contract_number_needs_digits():
      "com.cn"),
     ("网址 repay-now.top/a 处理", "repay-now.top/a", "repay-now.top", "repay-now.top", "top"),
     ("详情戳 dwz.cn/AbC123。", "dwz.cn/AbC123", "dwz.cn", "dwz.cn", "cn"),
-    ("登录ＷＷＷ．ＣＭＢＣＨＩＮＡ．ＣＯＭ查看", "ＷＷＷ．ＣＭＢＣＨＩＮＡ．ＣＯＭ", "www.cmbchina.com", "cmbchina.com",
-     "com"),
+    ("登录ＷＷＷ．ＣＭＢＣＨＩＮＡ．ＣＯＭ查看", "ＷＷＷ．ＣＭＢＣＨＩＮＡ．ＣＯＭ", "www.cmbchina.com",
+     "cmbchina.com", "com"),
     ("请访问 http://103.45.67.89/pay 还款", "http://103.45.67.89/pay", "103.45.67.89", "103.45.67.89", ""),
 ])
 def test_urls(text, evidence, host, domain, suffix):
@@ -144,7 +144,8 @@ def test_phones_several_and_not_inside_urls():
         taken.append((a, b))
     items = extract.phones(nt, taken)
     _check_spans(text, items)
-    assert [(it["number"], it["type"]) for it in items] == [("01012345678", "fixed_line"), ("13912345678", "mobile")]
+    assert [(it["number"], it["type"]) for it in items] == [
+        ("01012345678", "fixed_line"), ("13912345678", "mobile")]
 
 
 # -- cards, accounts, names, signatures -------------------------------------------------------------
@@ -201,7 +202,8 @@ MESSY = [
 @pytest.mark.parametrize("text", MESSY)
 def test_every_extractor_span_is_an_original_slice(text, surnames):
     nt = normalize(text)
-    for fn in (extract.amounts, extract.dates, extract.deadlines, extract.relative_times, extract.days_overdue,
-               extract.contract_numbers, extract.urls, extract.phones, extract.accounts, extract.signatures):
+    for fn in (extract.amounts, extract.dates, extract.deadlines, extract.relative_times,
+               extract.days_overdue, extract.contract_numbers, extract.urls, extract.phones,
+               extract.accounts, extract.signatures):
         _check_spans(text, fn(nt))
     _check_spans(text, extract.persons(nt, surnames))

@@ -4,6 +4,7 @@ resolves, and a broken pack is rejected with an error that names the file and th
 from __future__ import annotations
 
 import inspect
+import itertools
 import re
 import shutil
 from datetime import date
@@ -20,7 +21,8 @@ from anning.knowledge.loader import BINDING_LEVELS
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "anning" / "data"
 CODE_DETECTORS = {"sender", "urls", "clock"}
-DETECTORS = {"rules", *CODE_DETECTORS}
+# "model" (the learned classifier's signal) and "personal" (the user's own rules) are emitted by the engine.
+DETECTORS = {"rules", *CODE_DETECTORS, "model", "personal"}
 
 _K = load_knowledge()
 RULE_IDS = sorted(_K.rules)
@@ -117,9 +119,11 @@ def test_rule_flags_kinds_behaviours_exist(knowledge):
             if f not in flags:
                 problems.append(f"{r.id}: unknown flag {f!r}")
         for f, ks in r.flags_if_kind.items():
-            problems.extend(f"{r.id}: flags_if_kind.{f} names unknown kind {kd!r}" for kd in ks if kd not in kinds)
+            problems.extend(f"{r.id}: flags_if_kind.{f} names unknown kind {kd!r}"
+                            for kd in ks if kd not in kinds)
         problems.extend(f"{r.id}: unknown kind {kd!r}" for kd in r.kinds if kd not in kinds)
-        problems.extend(f"{r.id}: unknown behaviour {b!r}" for b in r.behaviours if b not in knowledge.behaviours)
+        problems.extend(f"{r.id}: unknown behaviour {b!r}"
+                        for b in r.behaviours if b not in knowledge.behaviours)
         for ref in (*r.requires_any, *r.unless_any):
             if ref.startswith("g:"):
                 if ref[2:] not in knowledge.groups:
@@ -133,7 +137,8 @@ def test_every_flag_can_be_raised_and_every_kind_can_win(knowledge):
     raised = set()
     for r in knowledge.rules.values():
         raised.update(r.flags, r.flags_if_kind)
-    assert set(knowledge.flag_labels) <= raised, f"flags no rule can set: {set(knowledge.flag_labels) - raised}"
+    missing_flags = set(knowledge.flag_labels) - raised
+    assert not missing_flags, f"flags no rule can set: {missing_flags}"
     voted = {kd for r in knowledge.rules.values() for kd, w in r.kinds.items() if w > 0}
     default = knowledge.scoring["default_kind"]
     missing = set(knowledge.kind_labels) - voted - {default}
@@ -220,7 +225,7 @@ def _describe(knowledge, cycles: list[list[str]], field: str) -> str:
     lines = []
     for c in cycles:
         steps = []
-        for a, b in zip(c, c[1:], strict=False):
+        for a, b in itertools.pairwise(c):
             via = [ref for ref in getattr(knowledge.rules[a], field)
                    if ref == b or (ref.startswith("g:") and knowledge.rules[b].group == ref[2:])]
             steps.append(f"{a} --{field}:{','.join(via)}--> {b}")
@@ -238,7 +243,7 @@ def test_no_rule_requires_itself(knowledge):
 
 
 def test_no_requires_any_cycle(knowledge):
-    """No rule may require itself through other rules (A needs B, B needs A keeps both alive with no context)."""
+    """No rule may require itself through other rules (A needs B and B needs A keep each other alive)."""
     cycles = _find_cycles(_rule_graph(knowledge, "requires_any"))
     assert not cycles, "requires_any cycles:\n" + _describe(knowledge, cycles, "requires_any")
 
@@ -274,7 +279,8 @@ def test_laws_have_source_binding_level_and_confidence(knowledge):
                     date.fromisoformat(d)
                 except ValueError:
                     problems.append(f"{law.id}: bad date {d!r}")
-        problems.extend(f"{law.id}: unknown behaviour {b!r}" for b in law.behaviours if b not in knowledge.behaviours)
+        problems.extend(f"{law.id}: unknown behaviour {b!r}"
+                        for b in law.behaviours if b not in knowledge.behaviours)
     assert not problems, "\n".join(problems)
 
 
@@ -315,25 +321,30 @@ def test_scenario_action_guide_references_resolve(knowledge):
     for beh, acts in sc.get("behaviour_actions", {}).items():
         if beh not in k.behaviours:
             problems.append(f"scoring.behaviour_actions: unknown behaviour {beh!r}")
-        problems.extend(f"scoring.behaviour_actions.{beh}: unknown action {a!r}" for a in acts if a not in k.actions)
+        problems.extend(f"scoring.behaviour_actions.{beh}: unknown action {a!r}"
+                        for a in acts if a not in k.actions)
     for a, chans in sc.get("action_channels", {}).items():
         if a not in k.actions:
             problems.append(f"scoring.action_channels: unknown action {a!r}")
-        problems.extend(f"scoring.action_channels.{a}: unknown channel {c!r}" for c in chans if c not in k.channels)
+        problems.extend(f"scoring.action_channels.{a}: unknown channel {c!r}"
+                        for c in chans if c not in k.channels)
     for beh, kinds in sc.get("behaviour_kinds", {}).items():
         if beh not in k.behaviours:
             problems.append(f"scoring.behaviour_kinds: unknown behaviour {beh!r}")
-        problems.extend(f"scoring.behaviour_kinds.{beh}: unknown kind {kd!r}" for kd in kinds if kd not in k.kind_labels)
+        problems.extend(f"scoring.behaviour_kinds.{beh}: unknown kind {kd!r}"
+                        for kd in kinds if kd not in k.kind_labels)
     for kd, behs in sc.get("kind_behaviours", {}).items():
         if kd not in k.kind_labels:
             problems.append(f"scoring.kind_behaviours: unknown kind {kd!r}")
-        problems.extend(f"scoring.kind_behaviours.{kd}: unknown behaviour {b!r}" for b in behs if b not in k.behaviours)
+        problems.extend(f"scoring.kind_behaviours.{kd}: unknown behaviour {b!r}"
+                        for b in behs if b not in k.behaviours)
     problems.extend(f"scoring.action_order: unknown action {a!r}" for a in sc.get("action_order", [])
                     if a not in k.actions)
     problems.extend(f"scoring.verification_code_rules: unknown rule {r!r}"
                     for r in sc.get("verification_code_rules", []) if r not in k.rules)
     if set(sc["kind_risk"]) != set(k.kind_labels):
-        problems.append(f"scoring.kind_risk covers {sorted(sc['kind_risk'])}, kinds are {sorted(k.kind_labels)}")
+        problems.append(f"scoring.kind_risk covers {sorted(sc['kind_risk'])}, "
+                        f"kinds are {sorted(k.kind_labels)}")
     for s in k.senders:
         if s.signal and (s.signal not in k.rules or k.rules[s.signal].detector != "sender"):
             problems.append(f"senders.yaml {s.id}: signal {s.signal!r} is not a sender rule")
@@ -470,7 +481,7 @@ def test_unknown_rule_reference_is_rejected(tmp_path):
 
 def test_duplicate_rule_id_across_files_is_rejected(tmp_path):
     root = _copy(tmp_path)
-    name, _, _, rule = _first_pattern_rule(root)
+    _, _, _, rule = _first_pattern_rule(root)
     extra = {"group": "dup", "rules": [dict(rule)]}
     _write(root / "rules" / "99_duplicate.yaml", extra)
     msg = _load_broken(root)

@@ -7,6 +7,7 @@ and the batch goes on. Parquet support needs the ``parquet`` extra (pyarrow), im
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -72,7 +73,7 @@ def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise BatchError(f"{path}: cannot decode as UTF-8 or GB18030")
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     if reader.fieldnames is None or "text" not in reader.fieldnames:
         raise BatchError(f"{path}: CSV needs a header row with a 'text' column")
     yield from reader

@@ -172,7 +172,18 @@ class Engine:
             for kind, vote in k.rules[s.rule].kinds.items():
                 scores[kind] += vote
         rules_kind = self._policy(scores)
-        combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
+        # The model may add to a kind only where the rules found some evidence of their own for kinds
+        # that need it (a scam verdict always rests on at least one concrete scam signal).
+        # Explicit counter-evidence (a repayment confirmation, an anti-fraud warning) blocks the model too.
+        mconf = sc.get("model", {})
+        needs = mconf.get("needs_rule_evidence", {})
+        blocked = mconf.get("blocked_below", float("-inf"))
+        combined = {}
+        for kd, v in scores.items():
+            vote = model_votes.get(kd, 0.0)
+            if vote > 0 and (v < needs.get(kd, float("-inf")) or v < blocked):
+                vote = 0.0
+            combined[kd] = v + vote
         kind = self._policy(combined)
         decided_by = "rules" if kind == rules_kind else "model"
         protected = sc.get("model", {}).get("protected_kinds", [])

@@ -22,7 +22,7 @@ def find_topics(k: Knowledge, query: str) -> list[str]:
 
 def topic_index(k: Knowledge, lang: str, console: Console) -> None:
     for t in k.guide.values():
-        line = Text(f"  {t.id:<14}", style="bold cyan")
+        line = Text(f"  {t.id:<16}", style="bold cyan")
         line.append(t.title[lang])
         console.print(line)
     hint = "查看：anning guide 主题" if lang == "zh" else "Read one: anning guide TOPIC"

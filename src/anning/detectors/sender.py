@@ -24,13 +24,13 @@ def clean_sender(raw: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _carrier(number: str) -> str:
+def _carrier(number: str, lang: str = "zh") -> str:
     try:
         import phonenumbers
         from phonenumbers import carrier
 
         parsed = phonenumbers.parse(number, "CN")
-        return carrier.name_for_number(parsed, "zh") or ""
+        return carrier.name_for_number(parsed, lang) or ""
     except Exception:  # phonenumbers raises several types on odd input; the carrier is only a detail
         return ""
 
@@ -45,7 +45,7 @@ def classify(raw: str, k: Knowledge, lang: str = "zh") -> dict[str, Any]:
                 "label": sclass.label[lang], "proves": sclass.proves[lang], "signal": sclass.signal,
             }
             if sclass.id.startswith("mobile") and "x" not in probe and "*" not in cleaned:
-                info["carrier"] = _carrier(cleaned)
+                info["carrier"] = _carrier(cleaned, lang)
             return info
     return {"raw": raw, "number": cleaned, "type": "unknown", "label": "", "proves": "", "signal": None}
 

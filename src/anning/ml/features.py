@@ -25,7 +25,7 @@ def features(normalised: str) -> Counter[str]:
     for size in range(NGRAM_MIN, NGRAM_MAX + 1):
         for i in range(n - size + 1):
             gram = text[i:i + size]
-            if not gram.isspace():
+            if any(c.isalnum() for c in gram):  # n-grams of only spaces, masks or punctuation carry no meaning
                 out[gram] += 1
     for m in _WORD.finditer(text):
         out["w:" + m.group(0)] += 1

@@ -18,9 +18,9 @@ _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 
 _AMOUNT = re.compile(
     rf"(?:(?P<cur>[¥￥$]|人民币|rmb)\s*(?P<n1>{_NUM})(?P<u1>万|千|w|k)?(?:元|块|圆)?(?:整)?"
-    rf"|(?P<n2>{_NUM})\s*(?P<u2>万|千|百|w|k)?\s*(?:元|块|圆)(?:整)?"
+    rf"|(?<![\d,.])(?P<n2>{_NUM})\s*(?P<u2>万|千|百|w|k)?\s*(?:元|块|圆)(?:整)?"
     rf"|(?:人民币)?(?P<n3>{_CN_NUM})(?:元|块|圆)(?:整)?"
-    rf"|(?P<n4>{_NUM})(?P<u4>万|千)(?=[^\d年月日天]|$))"
+    rf"|(?<![\d,.])(?P<n4>{_NUM})(?P<u4>万|千)(?=[^\d年月日天]|$))"
 )
 _MULT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "百": 100}
 
@@ -32,7 +32,7 @@ _DEADLINE = re.compile(
     rf"(?:今日|今天|今晚|明日|明天|明早|后天|本日|当日|次日|即日|本周|本月|月底|周[一二三四五六日末])?"
     rf"(?:[上下中]午|早上|晚上|凌晨|傍晚)?"
     rf"(?:{_TIME_WORD}\s*(?:前|之前|以前)"
-    rf"|(?:\d+|{_CN_NUM})\s*(?:个)?(?:小时|分钟|天|日|个工作日)(?:内|之内|以内)"
+    rf"|(?:(?<!\d)\d+|{_CN_NUM})\s*(?:个)?(?:小时|分钟|天|日|个工作日)(?:内|之内|以内)"
     rf"|(?:今日|今天|当天|本日|明天|明日)内)"
 )
 _RELATIVE = re.compile(r"今日|今天|今晚|明日|明天|后天|即日起|立即|立刻|马上|尽快|限期")
@@ -44,10 +44,12 @@ _CONTRACT = re.compile(
     r"\s*[:：(（]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,})"
 )
 _URL = re.compile(
-    r"(?:https?://)?(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9\-]{1,62}(?::\d{2,5})?"
+    r"(?:https?://)?(?:(?:\d{1,3}\.){3}\d{1,3}|(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9\-]{1,62})"
+    r"(?::\d{2,5})?"
     r"(?:/[\w\-./?%&=#~+:@!$*,;]*)?",
 )
 _SCHEME = re.compile(r"^https?://")
+_IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
 _MOBILE = re.compile(
     r"(?<![\d*])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?(?:\d{4}|\*{4}|x{4}))"
     r"(?:[\s-]?(?:\d{4}|\d{2}xx|xx\d{2}|x{4}))(?!\d)"
@@ -155,10 +157,13 @@ def urls(nt: NormalizedText) -> list[dict[str, Any]]:
     for m in _URL.finditer(nt.text):
         raw = m.group(0).rstrip(".,;:!?)")
         host = _SCHEME.sub("", raw).split("/", 1)[0].split(":", 1)[0]
-        if host.replace(".", "").isdigit() or "." not in host:
+        if _IPV4.match(host) and (_SCHEME.match(raw) or "/" in raw):
+            d = _span_dict(nt, m.start(), m.start() + len(raw))
+            d.update(host=host, domain=host, suffix="")
+            out.append(d)
             continue
         labels = host.split(".")
-        if not any(c.isalpha() for c in labels[-1]):
+        if "." not in host or not any(c.isalpha() for c in labels[-1]):
             continue
         from anning.text.domains import registered_domain  # lazily: tldextract loads on first URL
 
