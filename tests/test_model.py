@@ -1,0 +1,158 @@
+"""The learned kind classifier: pure-Python inference matches scikit-learn, training is reproducible,
+the model is explained like any other signal, and it cannot silently override strong rule evidence."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from anning.corpus import shipped_corpus
+from anning.engine import Engine, load_model
+from anning.explain import verdict_to_dict
+from anning.ml.features import features, locate
+from anning.ml.model import KindModel, ModelError
+from anning.text.normalize import normalize
+
+sklearn = pytest.importorskip("sklearn")
+from anning.ml import train as trainer  # noqa: E402  (needs scikit-learn)
+
+SMALL = 160  # rows used for the training tests: enough for 5 folds of every kind, fast
+
+
+@pytest.fixture(scope="module")
+def small_rows() -> list[dict]:
+    rows = trainer.read_corpus(shipped_corpus())
+    by_kind: dict[str, list[dict]] = {}
+    for r in rows:
+        by_kind.setdefault(r["kind"], []).append(r)
+    per_kind = SMALL // len(by_kind)
+    return [r for kind in sorted(by_kind) for r in by_kind[kind][:per_kind]]
+
+
+def test_features_ignore_masks_and_fold_digits():
+    f = features(normalize("张**欠款1570元").text)
+    assert "**" not in f and "*" not in f
+    assert "000" in f and "1570" not in "".join(f)
+    assert f["欠款"] == 1
+    assert "w:overdue" in features("your loan is overdue")
+
+
+def test_locate_finds_feature_positions():
+    text = normalize("请转账至个人账户，个人账户如下").text
+    spans = locate(text, "个人")
+    assert [text[a:b] for a, b in spans] == ["个人", "个人"]
+
+
+def test_training_is_reproducible(small_rows, tmp_path):
+    a = trainer.train(small_rows, seed=3, trained_on="test")
+    b = trainer.train(small_rows, seed=3, trained_on="test")
+    pa, pb = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    trainer.dump(a, pa)
+    trainer.dump(b, pb)
+    assert pa.read_bytes() == pb.read_bytes()
+    c = trainer.train(small_rows, seed=4, trained_on="test")
+    trainer.dump(c, tmp_path / "c.json.gz")
+    assert (tmp_path / "c.json.gz").read_bytes() != pa.read_bytes()  # the seed changes the folds
+
+
+def test_pure_python_inference_matches_sklearn(small_rows):
+    """The shipped inference reimplements tf-idf + logistic regression; it must agree with sklearn."""
+    texts = [normalize(r["text"]).text for r in small_rows]
+    labels = [r["kind"] for r in small_rows]
+    vec, clf = trainer._fit(texts, labels, seed=0, c=trainer.DEFAULT_C)
+    artefact = trainer.train(small_rows, seed=0)
+    model = KindModel(artefact, "memory")
+    probe = ["您的借款已逾期5天，请今日还款", "你朋友王**欠款不还，请转告他", "征信修复，加微信", "今晚吃饭吗"]
+    dec = clf.decision_function(vec.transform([normalize(t).text for t in probe]))
+    for text, row in zip(probe, dec, strict=True):
+        logits = {cls: float(v) for cls, v in zip(clf.classes_, row, strict=True)}
+        top = max(logits.values())
+        exps = {k: math.exp((v - top) / model.temperature) for k, v in logits.items()}
+        expected = {k: e / sum(exps.values()) for k, e in exps.items()}
+        got = model.predict(normalize(text).text, explain=0).probabilities
+        for k in expected:
+            assert got[k] == pytest.approx(expected[k], abs=2e-3), (text, k)
+
+
+def test_calibration_is_reported_and_improves(small_rows):
+    m = trainer.train(small_rows, seed=0)["metrics"]
+    assert 0 <= m["ece_calibrated"] <= m["ece_uncalibrated"]
+    assert len(m["macro_f1_per_fold"]) == trainer.FOLDS
+    assert 0 < m["temperature"] <= 5
+
+
+def test_shipped_model_is_small_valid_and_documented():
+    engine = Engine()
+    assert engine.model is not None, "the package ships a trained model"
+    path = Path(engine.model.source)
+    assert path.stat().st_size <= 10 * 1024 * 1024
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    assert set(data["classes"]) == set(engine.k.kind_labels)
+    assert data["trained_on"]["rows"] > 500 and data["metrics"]["ece_calibrated"] < 0.05
+    card = Path(__file__).resolve().parents[1] / "docs" / "model-card.md"
+    assert card.is_file() and data["name"] in card.read_text(encoding="utf-8")
+
+
+def test_model_signal_is_explained_with_spans():
+    text = "您好，您的朋友张**在我司的借款已经逾期两个月了，麻烦您转告他尽快处理。"
+    d = verdict_to_dict(Engine().analyze(text))
+    sig = next(s for s in d["signals"] if s["rule"] == "MODEL_KIND")
+    assert sig["detector"] == "model" and sig["evidence"]
+    assert sig["spans"], "the n-grams behind the model's decision point into the message"
+    for a, b in sig["spans"]:
+        assert text[a:b]
+    probs = next(h for h in Engine().analyze(text).hits if h.signal.rule == "MODEL_KIND").signal.detail
+    assert sum(probs["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_model_cannot_veto_a_rule_decided_scam(tmp_path):
+    """A model that is sure a message is ordinary cannot turn an explicit pay-to-personal-account
+    demand into anything but a scam."""
+    engine = Engine()
+    liar = json.loads(gzip.decompress(Path(engine.model.source).read_bytes()))
+    other = liar["classes"].index("other")
+    liar["intercept"] = [50.0 if i == other else -50.0 for i in range(len(liar["classes"]))]
+    path = tmp_path / "liar.json.gz"
+    trainer.dump(liar, path)
+    text = "【安稳借】您的借款已逾期，还款通道已变更，请转账至以下个人账户 6217 00** **** 4410（陈**）"
+    v = Engine(model=str(path)).analyze(text)
+    assert v.kind == "fake_collection"
+    assert v.decided_by.startswith("rules")
+    assert "payment_redirect" in v.flags
+
+
+def test_model_alone_cannot_raise_a_scam(tmp_path):
+    engine = Engine()
+    liar = json.loads(gzip.decompress(Path(engine.model.source).read_bytes()))
+    fake = liar["classes"].index("fake_collection")
+    liar["intercept"] = [50.0 if i == fake else -50.0 for i in range(len(liar["classes"]))]
+    path = tmp_path / "liar.json.gz"
+    trainer.dump(liar, path)
+    v = Engine(model=str(path)).analyze("您的快递已到驿站，请凭取件码 3-2-118 领取。")
+    assert v.kind == "other"
+
+
+def test_rules_only_and_model_differ_only_where_the_model_decides():
+    with_model, rules_only = Engine(), Engine(model=None)
+    assert rules_only.model is None
+    for text in ["您的借款已逾期3天，请尽快还款", "今晚一起吃饭吗"]:
+        a, b = with_model.analyze(text), rules_only.analyze(text)
+        assert a.kind == b.kind
+        assert b.decided_by == "rules"
+        assert not any(h.signal.rule == "MODEL_KIND" for h in b.hits)
+
+
+def test_bad_model_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(ModelError, match="bad.json.gz"):
+        KindModel.load(bad)
+    wrong = tmp_path / "wrong.json.gz"
+    wrong.write_bytes(gzip.compress(json.dumps({"format": 99}).encode()))
+    with pytest.raises(ModelError, match="format"):
+        KindModel.load(wrong)
+    assert load_model(None, Engine(model=None).k) is None
