@@ -90,7 +90,7 @@ def test_lookalikes_fold_only_between_digits():
 
 def test_empty_and_invisible_only():
     nt = normalize("")
-    assert nt.text == "" and nt.offsets == ()
+    assert nt.text == "" and tuple(nt.offsets) == ()
     assert nt.span(0, 0).text == ""
     nt = normalize("\u200b\u200b")
     assert nt.text == ""

@@ -168,7 +168,10 @@ class Knowledge:
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def rules_for(self, detector: str) -> list[Rule]:
-        return [r for r in self.rules.values() if r.detector == detector]
+        cache = self.__dict__.setdefault("_by_detector", {})
+        if detector not in cache:
+            cache[detector] = [r for r in self.rules.values() if r.detector == detector]
+        return cache[detector]
 
 
 def _text(entry: dict[str, Any], name: str, where: str, required: bool = True) -> Text:

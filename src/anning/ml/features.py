@@ -9,26 +9,24 @@ from collections import Counter
 NGRAM_MIN = 1
 NGRAM_MAX = 3
 _DIGITS = re.compile(r"\d")
-_SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z]{2,}")
 
 
+_NOT_WORD = re.compile(r"[^\w]|_")
+
+
 def prepare(normalised: str) -> str:
-    """Digits → 0 and whitespace → one space, keeping the length (so offsets stay valid)."""
-    return _SPACES.sub(lambda m: " " * len(m.group(0)), _DIGITS.sub("0", normalised))
+    """Digits → 0; spaces, punctuation and masks (*) → one space each, keeping the length (so offsets
+    stay valid): n-grams of punctuation or masks carry no meaning and only overfit the corpus."""
+    return _NOT_WORD.sub(" ", _DIGITS.sub("0", normalised))
 
 
 def features(normalised: str) -> Counter[str]:
     text = prepare(normalised)
-    out: Counter[str] = Counter()
     n = len(text)
-    for size in range(NGRAM_MIN, NGRAM_MAX + 1):
-        for i in range(n - size + 1):
-            gram = text[i:i + size]
-            if any(c.isalnum() for c in gram):  # n-grams of only spaces, masks or punctuation carry no meaning
-                out[gram] += 1
-    for m in _WORD.finditer(text):
-        out["w:" + m.group(0)] += 1
+    grams = [text[i:i + size] for size in range(NGRAM_MIN, NGRAM_MAX + 1) for i in range(n - size + 1)]
+    out = Counter(g for g in grams if not g.isspace())
+    out.update("w:" + w for w in _WORD.findall(text))
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import heapq
 import json
 import math
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ class ModelError(ValueError):
 @dataclass(frozen=True)
 class Prediction:
     probabilities: dict[str, float]
-    contributions: dict[str, list[tuple[str, float]]]  # per kind: strongest (feature, contribution)
+    contributions: dict[str, list[tuple[str, float]]]  # for the most likely kind: strongest features
 
 
 class KindModel:
@@ -47,11 +48,13 @@ class KindModel:
         k = len(self.classes)
         weighted: list[tuple[str, float, list[float]]] = []
         norm2 = 0.0
+        log = math.log
+        vocab = self.vocab
         for feat, count in features(normalised).items():
-            entry = self.vocab.get(feat)
+            entry = vocab.get(feat)
             if entry is None:
                 continue
-            value = (1.0 + math.log(count)) * entry[0]
+            value = entry[0] if count == 1 else (1.0 + log(count)) * entry[0]
             norm2 += value * value
             weighted.append((feat, value, entry))
         logits = list(self.intercept)
@@ -66,7 +69,7 @@ class KindModel:
         probs = {cls: e / total for cls, e in zip(self.classes, exps, strict=True)}
         contributions: dict[str, list[tuple[str, float]]] = {}
         if explain:
-            for c, cls in enumerate(self.classes):
-                scored = sorted(((f, v / norm * e[c + 1]) for f, v, e in weighted), key=lambda t: -t[1])
-                contributions[cls] = [(f, round(s, 4)) for f, s in scored[:explain] if s > 0]
+            c = max(range(k), key=logits.__getitem__)
+            scored = heapq.nlargest(explain, ((v / norm * e[c + 1], f) for f, v, e in weighted))
+            contributions[self.classes[c]] = [(f, round(sc, 4)) for sc, f in scored if sc > 0]
         return Prediction(probs, contributions)

@@ -6,7 +6,9 @@ Detectors match patterns against ``NormalizedText.text``; every match is mapped 
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,18 +21,8 @@ _INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u
 # it masks names (张**, 李*明) far more often than it splits keywords.
 _JOINERS = frozenset(" \t\r\n\u3000-_.·•|/\\~^+=#@'\"`,、，。!！?？:：;；…～—–")
 # Look-alike letters folded to digits when they sit between digits (138O0I38000).
+_PUNCTUATION = frozenset(",、，。!！?？:：;；…")
 _DIGIT_LOOKALIKES = {"o": "0", "〇": "0", "l": "1", "i": "1", "|": "1"}
-
-
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
-
-
-def _is_symbolic(ch: str) -> bool:
-    """Emoji, dingbats and other pictographs used as separators (征❤信)."""
-    cat = unicodedata.category(ch)
-    return cat in ("So", "Sk", "Cn", "Co") or 0x1F000 <= ord(ch) <= 0x1FAFF
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +36,7 @@ def _t2s():
 class NormalizedText:
     original: str
     text: str
-    offsets: tuple[int, ...]  # offsets[i] = index in ``original`` of normalised char i
+    offsets: Sequence[int]  # offsets[i] = index in ``original`` of normalised char i (a range if 1:1)
 
     def span(self, start: int, end: int) -> Span:
         """Map a ``[start, end)`` range of the normalised text back to the original text."""
@@ -56,66 +48,72 @@ class NormalizedText:
         return Span(o_start, o_end, self.original[o_start:o_end])
 
 
-def _to_simplified(chars: list[str]) -> list[str]:
-    joined = "".join(chars)
-    if joined.isascii():
-        return chars
-    converted = _t2s().convert(joined)
-    if len(converted) == len(joined):
-        return list(converted)
-    return [_t2s().convert(c) or c for c in chars]  # phrase conversion changed length: go char by char
+class _FoldTable(dict):
+    """str.translate table: full width → half width and lower case (NFKC), invisibles removed.
+    Filled lazily, one entry per distinct character ever seen."""
+
+    def __missing__(self, ch: str) -> str:
+        c = chr(ch)
+        if c in _INVISIBLE:
+            value = ""
+        elif ch < 128:
+            value = c.lower()
+        else:
+            value = unicodedata.normalize("NFKC", c).lower()
+        self[ch] = value
+        return value
 
 
-def normalize(original: str) -> NormalizedText:
-    # Pass 1: per-character folding (width, case, invisibles), keeping the source index.
+_FOLD = _FoldTable()
+_CJK = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
+# Separator runs between CJK characters: joiners (not sentence punctuation), pictographs, emoji parts.
+_JOIN_RUN = re.compile(
+    f"(?<=[{_CJK}])[{re.escape(''.join(sorted(_JOINERS - _PUNCTUATION)))}"
+    "\u2190-\u2bff\u3200-\u32ff\ufe0e\ufe0f\u200d\U0001f000-\U0001faff]+"
+    f"(?=[{_CJK}])"
+)
+_LOOKALIKE_RUN = re.compile("(?<=\\d)[o〇li|]+(?=\\d)")
+
+
+def _fold(original: str) -> tuple[str, list[int] | None]:
+    """Per-character folding; offsets are None when every character maps to exactly one."""
+    table = _FOLD
+    if all(len(table[ord(c)]) == 1 for c in set(original)):
+        return original.translate(table), None
     chars: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(original):
-        if ch in _INVISIBLE:
-            continue
-        if ord(ch) < 128:
-            folded = ch.lower()
-        else:
-            folded = unicodedata.normalize("NFKC", ch).lower()
-            if not folded:
-                continue
-        for fc in folded:
+        for fc in table[ord(ch)]:
             chars.append(fc)
             offsets.append(i)
-
-    chars = _to_simplified(chars)
-
-    # Pass 2: drop separators and pictographs wedged between CJK characters, fold look-alike digits.
-    out: list[str] = []
-    out_offsets: list[int] = []
-    n = len(chars)
-    i = 0
-    while i < n:
-        ch = chars[i]
-        if (ch in _JOINERS or _is_symbolic(ch)) and out and _is_cjk(out[-1]):
-            j = i
-            while j < n and (chars[j] in _JOINERS or _is_symbolic(chars[j])):
-                j += 1
-            run = chars[i:j]
-            # Keep real punctuation runs (a comma ending a clause); drop only pure-obfuscation runs.
-            if j < n and _is_cjk(chars[j]) and _is_obfuscation(run):
-                i = j
-                continue
-        if ch in _DIGIT_LOOKALIKES and out and out[-1].isdigit():
-            j = i
-            while j < n and chars[j] in _DIGIT_LOOKALIKES:
-                j += 1
-            if j < n and chars[j].isdigit():
-                ch = _DIGIT_LOOKALIKES[ch]
-        out.append(ch)
-        out_offsets.append(offsets[i])
-        i += 1
-    return NormalizedText(original, "".join(out), tuple(out_offsets))
+    return "".join(chars), offsets
 
 
-_PUNCTUATION = frozenset(",、，。!！?？:：;；…")
+def _to_simplified(text: str) -> str:
+    if text.isascii():
+        return text
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(_t2s().convert(c) or c for c in text)  # phrase conversion changed length: char by char
 
 
-def _is_obfuscation(run: list[str]) -> bool:
-    """A separator run between two CJK characters is obfuscation unless it holds sentence punctuation."""
-    return not any(c in _PUNCTUATION for c in run)
+def normalize(original: str) -> NormalizedText:
+    text, offsets = _fold(original)
+    text = _to_simplified(text)
+    if _LOOKALIKE_RUN.search(text):
+        text = _LOOKALIKE_RUN.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
+    if _JOIN_RUN.search(text):
+        base = offsets if offsets is not None else range(len(text))
+        kept_chars: list[str] = []
+        kept_offsets: list[int] = []
+        pos = 0
+        for m in _JOIN_RUN.finditer(text):
+            kept_chars.append(text[pos:m.start()])
+            kept_offsets.extend(base[pos:m.start()])
+            pos = m.end()
+        kept_chars.append(text[pos:])
+        kept_offsets.extend(base[pos:])
+        text, offsets = "".join(kept_chars), kept_offsets
+    return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)))
+
