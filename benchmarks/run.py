@@ -363,11 +363,12 @@ def print_report(res: dict[str, Any]) -> None:
           f"{d['long_share'] * 100:.1f}% ≥ 1,000 chars")
     print("\nbatch (real CLI, wall time includes interpreter start and knowledge loading)")
     head = ("format", "jobs", "wall s", "msg/s", "msg/s/core", "msg/CPU-s", "max RSS 1 proc", "tree RSS",
-            "tree PSS", "other load")
+            "tree PSS", "output", "other load")
     rows = [(b["format"], f"{b['jobs']} ({b['processes']}p)", f"{b['wall_s']:.1f}", f"{b['msg_per_s']:,.0f}",
              f"{b['msg_per_s_per_core']:,.0f}", f"{b['msg_per_cpu_s']:,.0f}",
              f"{b['max_rss_single_process_mb']} MB", f"{b['tree_peak_rss_sum_mb']} MB",
-             f"{b['tree_peak_pss_sum_mb']} MB", f"{b['other_load_cores']:.2f} cores") for b in res["batch"]]
+             f"{b['tree_peak_pss_sum_mb']} MB", f"{b['output_mb']} MB", f"{b['other_load_cores']:.2f} cores")
+            for b in res["batch"]]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
     for row in (head, *rows):
         print("  " + "  ".join(str(x).rjust(w) for x, w in zip(row, widths, strict=True)))

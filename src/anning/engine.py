@@ -53,6 +53,7 @@ class Engine:
         self.surnames = frozenset(self.k.lexicons["surnames"])
         self.version = __version__
         self.personal_rules = personal.rules() if personal else []
+        self._platform_names, self._platform_automaton = _platform_index(self.k)
         if model == "auto" and personal is not None and personal.model_path.is_file():
             model = str(personal.model_path)
         self.model = load_model(model, self.k)
@@ -83,29 +84,21 @@ class Engine:
 
     def _platforms(self, nt) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        seen: set[str] = set()
+        seen_text: set[str] = set()
+        seen_ids: set[str | None] = set()
         for sig in extract.signatures(nt):
-            pid = self._platform_id(sig["text"])
+            pid = self._platform_names.get(sig["text"].lower())
             found.append({**sig, "id": pid, "source": "signature"})
-            seen.add(sig["text"])
-        text = nt.text
-        for p in self.k.platforms.values():
-            for name in (p.name["zh"], *p.aliases):
-                idx = text.find(name.lower())
-                if idx >= 0:
-                    span = nt.span(idx, idx + len(name))
-                    if span.text not in seen and not any(s["id"] == p.id for s in found):
-                        found.append({"text": span.text, "span": [span.start, span.end], "id": p.id,
-                                      "source": "name"})
-                    break
+            seen_text.add(sig["text"])
+            seen_ids.add(pid)
+        for end, (name, pid) in self._platform_automaton.iter(nt.text):
+            if pid in seen_ids:
+                continue
+            span = nt.span(end - len(name) + 1, end + 1)
+            if span.text not in seen_text:
+                found.append({"text": span.text, "span": [span.start, span.end], "id": pid, "source": "name"})
+                seen_ids.add(pid)
         return found
-
-    def _platform_id(self, name: str) -> str | None:
-        low = name.lower()
-        for p in self.k.platforms.values():
-            if low == p.name["zh"].lower() or low in (a.lower() for a in p.aliases):
-                return p.id
-        return None
 
     # -- analysis ------------------------------------------------------------------------------
     def analyze(self, text: str, sender_number: str | None = None, received_at: datetime | str | None = None,
@@ -221,8 +214,9 @@ class Engine:
             p.entities["verification_code_request"] = True
 
         confidence = self._confidence(kind, scores)
-        violations = self._violations(behaviours, p, lang)
-        scenario, actions = self._next_steps(kind, behaviours, lang)
+        on = (p.local_time or datetime.now(UTC).astimezone(CHINA_TZ)).date()
+        violations = self._violations(tuple(behaviours), on, lang)
+        scenario, actions = self._next_steps(kind, tuple(behaviours), lang)
         return Verdict(
             kind=kind, kind_label=k.kind_labels[kind][lang], confidence=confidence, risk=risk_score,
             risk_level=level_id, risk_label=level_label[lang], flags=tuple(flags), hits=tuple(hits),
@@ -262,9 +256,9 @@ class Engine:
         value = 1.0 / (1.0 + math.exp(-(margin - c["midpoint"]) / c["scale"]))
         return round(min(c["max"], max(c["min"], value)), 3)
 
-    def _violations(self, behaviours: list[str], p: Prepared, lang: str) -> tuple[Violation, ...]:
+    @lru_cache(maxsize=4096)  # noqa: B019 - engines are few and long-lived; verdicts repeat these inputs
+    def _violations(self, behaviours: tuple[str, ...], on: date, lang: str) -> tuple[Violation, ...]:
         k = self.k
-        on = (p.local_time or datetime.now(UTC).astimezone(CHINA_TZ)).date()
         out: list[Violation] = []
         seen: set[str] = set()
         for b in behaviours:
@@ -290,7 +284,8 @@ class Engine:
         rank = {level: i for i, level in enumerate(BINDING_LEVELS)}
         return tuple(sorted(out, key=lambda x: rank[x.binding_level]))
 
-    def _next_steps(self, kind: str, behaviours: list[str], lang: str) -> tuple[Scenario, tuple[Action, ...]]:
+    @lru_cache(maxsize=4096)  # noqa: B019 - see _violations
+    def _next_steps(self, kind: str, behaviours: tuple[str, ...], lang: str) -> tuple[Scenario, tuple[Action, ...]]:
         k = self.k
         sdef = next(s for s in k.scenarios.values() if kind in s.kinds)
         scenario = Scenario(sdef.id, sdef.title[lang], sdef.summary[lang], sdef.alternatives[lang])
@@ -309,6 +304,22 @@ class Engine:
             chans = tuple(Channel(c, k.channels[c].name[lang], k.channels[c].number) for c in chosen)
             actions.append(Action(aid, a.title[lang], a.detail[lang], a.guide, chans))
         return scenario, tuple(actions)
+
+
+@lru_cache(maxsize=4)
+def _platform_index(k: Knowledge):
+    """Lower-case platform names and aliases → platform id, plus an Aho-Corasick automaton over them."""
+    import ahocorasick
+
+    names: dict[str, str] = {}
+    for p in k.platforms.values():
+        for name in (p.name["zh"], *p.aliases):
+            names.setdefault(normalize(name).text, p.id)
+    automaton = ahocorasick.Automaton()
+    for name, pid in names.items():
+        automaton.add_word(name, (name, pid))
+    automaton.make_automaton()
+    return names, automaton
 
 
 def load_model(model: str | None, k: Knowledge) -> KindModel | None:

@@ -91,6 +91,42 @@ def _node_factors(node: tuple) -> set[str] | None:
 
 
 @lru_cache(maxsize=4096)
+def literal_alternatives(pattern: str) -> frozenset[str] | None:
+    """The exact strings a pattern matches when it is nothing but an alternation of literals."""
+    try:
+        tree = list(P.parse(pattern))
+    except re.error:
+        return None
+
+    def strings(seq) -> set[str] | None:
+        out = {""}
+        for op, av in seq:
+            if op is C.LITERAL:
+                out = {s + chr(av) for s in out}
+            elif op is C.SUBPATTERN and not av[1] and not av[2]:
+                inner = strings(av[-1])
+                if inner is None:
+                    return None
+                out = {s + t for s in out for t in inner}
+            elif op is C.BRANCH:
+                alts: set[str] = set()
+                for branch in av[1]:
+                    inner = strings(branch)
+                    if inner is None:
+                        return None
+                    alts |= inner
+                out = {s + t for s in out for t in alts}
+            else:
+                return None
+            if len(out) > MAX_FACTORS:
+                return None
+        return out
+
+    found = strings(tree)
+    return frozenset(found) if found and "" not in found else None
+
+
+@lru_cache(maxsize=4096)
 def required_factors(pattern: str) -> frozenset[str] | None:
     """Literal strings at least one of which occurs in every match of ``pattern`` (None: unknown)."""
     try:
@@ -104,30 +140,52 @@ def required_factors(pattern: str) -> frozenset[str] | None:
 
 
 class Prefilter:
-    """Maps each factor to the patterns it unlocks; ``candidates(text)`` lists the patterns to run."""
+    """Maps each factor to the patterns it unlocks. ``scan(text)`` returns, per pattern that can match,
+    where its factors occur; for a pattern that is only a list of literals those occurrences *are* the
+    matches, so the regex need not run at all (``literal_matches``)."""
 
     def __init__(self, patterns: list[tuple[str, int, re.Pattern[str]]]):
         import ahocorasick  # pyahocorasick: built once per knowledge pack
 
         self.always: list[tuple[str, int]] = []
+        self.pure: set[tuple[str, int]] = set()
         by_factor: dict[str, list[tuple[str, int]]] = {}
         for rule_id, index, pattern in patterns:
             factors = required_factors(pattern.pattern)
             if factors is None:
                 self.always.append((rule_id, index))
                 continue
+            if literal_alternatives(pattern.pattern) == factors:
+                self.pure.add((rule_id, index))
             for f in factors:
                 by_factor.setdefault(f, []).append((rule_id, index))
         self.automaton = ahocorasick.Automaton()
         for factor, targets in by_factor.items():
-            self.automaton.add_word(factor, tuple(targets))
+            self.automaton.add_word(factor, (len(factor), tuple(targets)))
         if by_factor:
             self.automaton.make_automaton()
         self.has_words = bool(by_factor)
 
-    def candidates(self, text: str) -> set[tuple[str, int]]:
-        found = set(self.always)
+    def scan(self, text: str) -> dict[tuple[str, int], list[tuple[int, int]]]:
+        found: dict[tuple[str, int], list[tuple[int, int]]] = {key: [] for key in self.always}
         if self.has_words:
-            for _end, targets in self.automaton.iter(text):
-                found.update(targets)
+            for end, (length, targets) in self.automaton.iter(text):
+                start = end - length + 1
+                for key in targets:
+                    found.setdefault(key, []).append((start, end + 1))
         return found
+
+    def candidates(self, text: str) -> set[tuple[str, int]]:
+        return set(self.scan(text))
+
+    @staticmethod
+    def literal_matches(occurrences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Leftmost, then longest, non-overlapping occurrences — what ``finditer`` returns for an
+        alternation of literals listed longest first."""
+        out: list[tuple[int, int]] = []
+        last_end = -1
+        for start, end in sorted(occurrences, key=lambda se: (se[0], -se[1])):
+            if start >= last_end:
+                out.append((start, end))
+                last_end = end
+        return out

@@ -22,13 +22,19 @@ def _prefilter(k: Knowledge) -> Prefilter:
 
 def detect(p: Prepared, k: Knowledge, use_prefilter: bool = True) -> list[Signal]:
     text = p.nt.text
-    candidates = _prefilter(k).candidates(text) if use_prefilter else None
+    prefilter = _prefilter(k)
+    found = prefilter.scan(text) if use_prefilter else None
     signals = []
     for rule in k.rules_for("rules"):
         spans = []
         for index, pattern in enumerate(rule.patterns):
-            if candidates is not None and (rule.id, index) not in candidates:
-                continue
+            key = (rule.id, index)
+            if found is not None:
+                if key not in found:
+                    continue
+                if key in prefilter.pure:
+                    spans.extend(p.nt.span(a, b) for a, b in prefilter.literal_matches(found[key]))
+                    continue
             for m in pattern.finditer(text):
                 if m.end() == m.start():
                     continue

@@ -1,0 +1,74 @@
+"""The literal prefilter is an optimisation only: it must never change which rules fire."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from anning.detectors import rules
+from anning.detectors.prefilter import Prefilter, literal_alternatives, required_factors
+
+REPO = Path(__file__).resolve().parents[1]
+MESSAGES = [json.loads(line)["text"] for path in sorted((REPO / "src" / "anning" / "corpus").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("(?:已|已经)逾期", {"逾期"}),
+    ("欠款|拖欠", {"欠款", "拖欠"}),
+    ("(?:请|务必)(?:还款|还清)", {"还款", "还清"}),
+    ("[\u4e00-\u9fff]{1,2}\\*", {"*"}),
+    ("[\u4e00-\u9fff]{1,2}", None),
+    ("a?b?", None),
+])
+def test_required_factors(pattern, expected):
+    got = required_factors(pattern)
+    assert (set(got) if got else None) == expected
+
+
+def test_literal_alternatives_only_for_pure_literal_patterns():
+    assert literal_alternatives("欠款|拖欠") == {"欠款", "拖欠"}
+    assert literal_alternatives("(?:已|已经)逾期") == {"已逾期", "已经逾期"}
+    assert literal_alternatives("逾期\\d+天") is None
+
+
+def test_every_factor_really_is_required():
+    """For every rule pattern, every match found on the corpus contains one of its factors."""
+    from anning.knowledge import load_knowledge
+
+    k = load_knowledge()
+    for rule in k.rules_for("rules"):
+        for pattern in rule.patterns:
+            factors = required_factors(pattern.pattern)
+            if factors is None:
+                continue
+            for text in MESSAGES[::7]:
+                for m in pattern.finditer(text.lower()):
+                    assert any(f in m.group(0) for f in factors), (rule.id, pattern.pattern, m.group(0))
+
+
+def test_prefilter_changes_no_result(engine):
+    from anning.detectors import Prepared
+
+    k = engine.k
+    for text in MESSAGES:
+        p: Prepared = engine.prepare(engine_message(text), "zh")
+        fast = {s.rule for s in rules.detect(p, k)}
+        slow = {s.rule for s in rules.detect(p, k, use_prefilter=False)}
+        assert fast == slow, text
+
+
+def engine_message(text: str):
+    from anning.model import Message
+
+    return Message(text)
+
+
+def test_literal_matches_are_leftmost_longest():
+    occurrences = [(0, 2), (0, 3), (2, 4), (5, 7)]
+    assert Prefilter.literal_matches(occurrences) == [(0, 3), (5, 7)]
+    rx = re.compile("abc|ab|cd|fg")
+    assert [m.span() for m in rx.finditer("abcdefg")] == [(0, 3), (5, 7)]
