@@ -158,25 +158,18 @@ class Engine:
         scores: dict[str, float] = dict.fromkeys(k.kind_labels, 0.0)
         model_votes: dict[str, float] = {}
         personal = next((s for s in signals if s.detector == "personal"), None)
+        model_signal = None
         for s in signals:
             if s.detector == "model":
-                model_votes = s.detail["votes"]
+                model_signal = s
                 continue
             for kind, vote in k.rules[s.rule].kinds.items():
                 scores[kind] += vote
         rules_kind = self._policy(scores)
-        # The model may add to a kind only where the rules found some evidence of their own for kinds
-        # that need it (a scam verdict always rests on at least one concrete scam signal).
-        # Explicit counter-evidence (a repayment confirmation, an anti-fraud warning) blocks the model too.
-        mconf = sc.get("model", {})
-        needs = mconf.get("needs_rule_evidence", {})
-        blocked = mconf.get("blocked_below", float("-inf"))
-        combined = {}
-        for kd, v in scores.items():
-            vote = model_votes.get(kd, 0.0)
-            if vote > 0 and (v < needs.get(kd, float("-inf")) or v < blocked):
-                vote = 0.0
-            combined[kd] = v + vote
+        if model_signal is not None:
+            model_votes = self._model_votes(model_signal.detail["probabilities"], scores)
+            model_signal.detail["votes"] = {kd: round(v, 3) for kd, v in model_votes.items()}
+        combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
         kind = self._policy(combined)
         decided_by = "rules" if kind == rules_kind else "model"
         protected = sc.get("model", {}).get("protected_kinds", [])
@@ -224,6 +217,27 @@ class Engine:
             kind_scores={kd: round(v, 3) for kd, v in scores.items()}, lang=lang, decided_by=decided_by,
             engine_version=self.version, knowledge_version=k.version, message=p.message,
         )
+
+    def _model_votes(self, probs: dict[str, float], scores: dict[str, float]) -> dict[str, float]:
+        """Turn the model's probabilities into votes.
+
+        Kinds the model may not choose are taken out first and the rest renormalised: a kind that
+        needs rule evidence and has none (the model alone never raises an alarm), and a kind the rules
+        explicitly argue against (a repayment confirmation, an anti-fraud warning). A probability p then
+        becomes weight·(2p − 1) — +weight when certain, 0 at a coin toss — with the smaller
+        against_weight below p = 0.5 so the model cannot veto clear rule evidence."""
+        conf = self.k.scoring["model"]
+        needs = conf.get("needs_rule_evidence", {})
+        blocked = conf.get("blocked_below", float("-inf"))
+        allowed = {kd: p for kd, p in probs.items()
+                   if scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) and scores.get(kd, 0.0) >= blocked}
+        total = sum(allowed.values())
+        votes = {}
+        for kd in probs:
+            p = allowed[kd] / total if kd in allowed and total > 0 else 0.0
+            weight = conf["weight"] if p >= 0.5 else conf["against_weight"]
+            votes[kd] = weight * (2 * p - 1) if kd in allowed else 0.0
+        return votes
 
     def _policy(self, scores: dict[str, float]) -> str:
         for policy in self.k.kind_policy:

@@ -17,10 +17,6 @@ def detect(p: Prepared, model: KindModel, k: Knowledge) -> Signal:
     pred = model.predict(p.nt.text, explain=conf.get("explain_features", 5))
     probs = pred.probabilities
     best = max(probs, key=probs.__getitem__)
-    # A probability p becomes a vote of weight·(2p − 1): +weight when certain, 0 at a coin toss; votes
-    # against a kind are scaled by the smaller against_weight so the model cannot veto clear rule evidence.
-    votes = {kind: (conf["weight"] if prob >= 0.5 else conf["against_weight"]) * (2 * prob - 1)
-             for kind, prob in probs.items()}
     spans = []
     top = pred.contributions.get(best, [])
     for feat, _score in top:
@@ -30,4 +26,4 @@ def detect(p: Prepared, model: KindModel, k: Knowledge) -> Signal:
     return Signal(SIGNAL, "model", tuple(sorted(set(spans), key=lambda s: (s.start, s.end))), evidence,
                   {"model": model.name, "predicted": best,
                    "probabilities": {kd: round(v, 4) for kd, v in probs.items()},
-                   "votes": votes, "top_features": [[f, s] for f, s in top]})
+                   "top_features": [[f, s] for f, s in top]})

@@ -72,6 +72,8 @@ _JOIN_RUN = re.compile(
     "\u2190-\u2bff\u3200-\u32ff\ufe0e\ufe0f\u200d\U0001f000-\U0001faff]+"
     f"(?=[{_CJK}])"
 )
+# Spaces between a CJK character and a digit (逾 期 23 天) are spacing obfuscation too.
+_CJK_DIGIT_GAP = re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]+(?=\\d)|(?<=\\d)[ \\t\\u3000]+(?=[{_CJK}])")
 _LOOKALIKE_RUN = re.compile("(?<=\\d)[o〇li|]+(?=\\d)")
 
 
@@ -103,17 +105,22 @@ def normalize(original: str) -> NormalizedText:
     text = _to_simplified(text)
     if _LOOKALIKE_RUN.search(text):
         text = _LOOKALIKE_RUN.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
-    if _JOIN_RUN.search(text):
-        base = offsets if offsets is not None else range(len(text))
-        kept_chars: list[str] = []
-        kept_offsets: list[int] = []
-        pos = 0
-        for m in _JOIN_RUN.finditer(text):
-            kept_chars.append(text[pos:m.start()])
-            kept_offsets.extend(base[pos:m.start()])
-            pos = m.end()
-        kept_chars.append(text[pos:])
-        kept_offsets.extend(base[pos:])
-        text, offsets = "".join(kept_chars), kept_offsets
+    for gap in (_JOIN_RUN, _CJK_DIGIT_GAP):
+        if gap.search(text):
+            text, offsets = _drop(gap, text, offsets)
     return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)))
 
+
+def _drop(gap: re.Pattern[str], text: str, offsets: list[int] | None) -> tuple[str, list[int]]:
+    """Remove every match of ``gap`` from the text, keeping the offset map in step."""
+    base = offsets if offsets is not None else range(len(text))
+    kept_chars: list[str] = []
+    kept_offsets: list[int] = []
+    pos = 0
+    for m in gap.finditer(text):
+        kept_chars.append(text[pos:m.start()])
+        kept_offsets.extend(base[pos:m.start()])
+        pos = m.end()
+    kept_chars.append(text[pos:])
+    kept_offsets.extend(base[pos:])
+    return "".join(kept_chars), kept_offsets
