@@ -149,7 +149,7 @@ def test_rules_only_and_model_differ_only_where_the_model_decides():
 def test_bad_model_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.json.gz"
     bad.write_bytes(b"not gzip")
-    with pytest.raises(ModelError, match="bad.json.gz"):
+    with pytest.raises(ModelError, match=r"bad\.json\.gz"):
         KindModel.load(bad)
     wrong = tmp_path / "wrong.json.gz"
     wrong.write_bytes(gzip.compress(json.dumps({"format": 99}).encode()))

@@ -36,7 +36,8 @@ def test_sender_keyword_and_regex_rules_by_priority(tmp_path):
 def test_personal_rule_overriding_a_scam_says_so(tmp_path):
     store = PersonalStore(tmp_path)
     store.add_rule("collection_notice", KINDS, [], FLAGS, keyword="安稳借")
-    v = Engine(personal=store).analyze("【安稳借】还款通道已变更，请将逾期欠款转入以下个人账户 6217 00** **** 4410（陈**）")
+    text = "【安稳借】还款通道已变更，请将逾期欠款转入以下个人账户 6217 00** **** 4410（陈**）"
+    v = Engine(personal=store).analyze(text)
     assert v.kind == "collection_notice"
     assert "overrides fake_collection" in v.decided_by
 
@@ -58,7 +59,7 @@ def test_invalid_rules_are_refused_and_nothing_is_written(tmp_path):
 
 def test_corrupt_rules_file_is_a_clear_error(tmp_path):
     (tmp_path / "personal_rules.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(PersonalError, match="personal_rules.json"):
+    with pytest.raises(PersonalError, match=r"personal_rules\.json"):
         PersonalStore(tmp_path).rules()
 
 

@@ -20,10 +20,18 @@ def _prefilter(k: Knowledge) -> Prefilter:
     return Prefilter([(r.id, i, p) for r in k.rules_for("rules") for i, p in enumerate(r.patterns)])
 
 
-def detect(p: Prepared, k: Knowledge, use_prefilter: bool = True) -> list[Signal]:
+_analysed: set[int] = set()
+
+
+def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None) -> list[Signal]:
+    """``use_prefilter`` None: from the second message on (building the automaton costs more than one
+    unfiltered message, so a one-off ``anning check`` skips it)."""
     text = p.nt.text
-    prefilter = _prefilter(k)
-    found = prefilter.scan(text) if use_prefilter else None
+    if use_prefilter is None:
+        use_prefilter = id(k) in _analysed
+        _analysed.add(id(k))
+    prefilter = _prefilter(k) if use_prefilter else None
+    found = prefilter.scan(text) if prefilter is not None else None
     signals = []
     for rule in k.rules_for("rules"):
         spans = []
@@ -32,7 +40,7 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool = True) -> list[Signal
             if found is not None:
                 if key not in found:
                     continue
-                if key in prefilter.pure:
+                if prefilter is not None and key in prefilter.pure:
                     spans.extend(p.nt.span(a, b) for a, b in prefilter.literal_matches(found[key]))
                     continue
             for m in pattern.finditer(text):

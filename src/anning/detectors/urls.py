@@ -14,8 +14,9 @@ from anning.model import Signal, Span
 @lru_cache(maxsize=4)
 def _official(k: Knowledge) -> tuple[frozenset[str], tuple[str, ...]]:
     domains = frozenset(d for p in k.platforms.values() for d in p.official_domains)
-    tokens = sorted({d.split(".")[0] for d in domains if len(d.split(".")[0]) >= 3}, key=len, reverse=True)
-    return domains, tuple(tokens)
+    tokens = {d.split(".")[0] for d in domains if len(d.split(".")[0]) >= 5}
+    tokens |= {t for p in k.platforms.values() for t in p.url_tokens}
+    return domains, tuple(sorted(tokens, key=len, reverse=True))
 
 
 def detect(p: Prepared, k: Knowledge) -> list[Signal]:
@@ -46,8 +47,9 @@ def detect(p: Prepared, k: Knowledge) -> list[Signal]:
         label = domain.split(".")[0]
         if any(part in debt_words for part in re.split(r"[\-\d]+", host.replace(".", "-")) if part):
             signals.append(Signal("URL_DEBT_WORDS", "urls", span, host))
+        parts = [x for x in re.split(r"[\-\d]+", label) if x]
         for token in brand_tokens:
-            if token in label and label != token:
+            if label != token and (token in parts or (len(token) >= 5 and token in label)):
                 signals.append(Signal("URL_LOOKALIKE", "urls", span, domain, {"brand": token}))
                 break
     return signals

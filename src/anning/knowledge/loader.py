@@ -127,6 +127,7 @@ class Platform:
     type: str
     official_domains: tuple[str, ...]
     official_numbers: tuple[str, ...]
+    url_tokens: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,7 +474,8 @@ def _build(reader: _Reader) -> Knowledge:
     platforms = {
         e["id"]: Platform(e["id"], _text(e, "name", f"platforms.yaml: {e['id']}"),
                           _str_list(e, "aliases", e["id"]), str(e.get("type", "")),
-                          _str_list(e, "official_domains", e["id"]), _str_list(e, "official_numbers", e["id"]))
+                          _str_list(e, "official_domains", e["id"]), _str_list(e, "official_numbers", e["id"]),
+                          _str_list(e, "url_tokens", e["id"]))
         for e in _entries(p_doc, "platforms", "platforms.yaml")
     }
     s_doc = reader.read("senders.yaml")
