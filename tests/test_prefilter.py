@@ -72,3 +72,13 @@ def test_literal_matches_are_leftmost_longest():
     assert Prefilter.literal_matches(occurrences) == [(0, 3), (5, 7)]
     rx = re.compile("abc|ab|cd|fg")
     assert [m.span() for m in rx.finditer("abcdefg")] == [(0, 3), (5, 7)]
+
+
+def test_shipped_factor_table_is_current(tmp_path):
+    """Regenerate with `python -m anning.detectors.prefilter` after editing rules (stale entries are
+    only slower, never wrong: unknown patterns are analysed at run time)."""
+    from anning.detectors.prefilter import FACTORS_FILE, write_factors_file
+
+    fresh = write_factors_file(tmp_path / FACTORS_FILE)
+    shipped = REPO / "src" / "anning" / "data" / FACTORS_FILE
+    assert json.loads(fresh.read_text(encoding="utf-8")) == json.loads(shipped.read_text(encoding="utf-8"))

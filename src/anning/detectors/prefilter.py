@@ -8,11 +8,15 @@ message then tells which patterns can possibly match; only those are run. Patter
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import re._constants as C
 import re._parser as P
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 MAX_CLASS = 8  # a character class of up to this many literals still counts as a factor set
 MAX_FACTORS = 400
@@ -139,36 +143,86 @@ def required_factors(pattern: str) -> frozenset[str] | None:
     return frozenset(factors)
 
 
+FACTORS_FILE = "prefilter-factors.json"
+
+
+def _source_key(source: str) -> str:
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def shipped_factors() -> dict[str, list[str] | None]:
+    """Factors computed ahead of time for the packaged rules (``python -m anning.detectors.prefilter``);
+    any pattern missing from the file (an edited rule) is analysed at run time instead."""
+    path = resources.files("anning") / "data" / FACTORS_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def factors_for(source: str) -> frozenset[str] | None:
+    table = shipped_factors()
+    key = _source_key(source)
+    if key in table:
+        value = table[key]
+        return frozenset(value) if value is not None else None
+    return required_factors(source)
+
+
+def is_pure_literal(source: str, factors: frozenset[str] | None) -> bool:
+    table = shipped_factors()
+    key = "pure:" + _source_key(source)
+    if key in table:
+        return bool(table[key])
+    return factors is not None and literal_alternatives(source) == factors
+
+
 class Prefilter:
     """Maps each factor to the patterns it unlocks. ``scan(text)`` returns, per pattern that can match,
     where its factors occur; for a pattern that is only a list of literals those occurrences *are* the
     matches, so the regex need not run at all (``literal_matches``)."""
 
-    def __init__(self, patterns: list[tuple[str, int, re.Pattern[str]]]):
+    def __init__(self, patterns: list[tuple[str, int, str]]):
         import ahocorasick  # pyahocorasick: built once per knowledge pack
 
         self.always: list[tuple[str, int]] = []
         self.pure: set[tuple[str, int]] = set()
+        self.factors: dict[tuple[str, int], frozenset[str] | None] = {}
         by_factor: dict[str, list[tuple[str, int]]] = {}
-        for rule_id, index, pattern in patterns:
-            factors = required_factors(pattern.pattern)
+        for rule_id, index, source in patterns:
+            factors = factors_for(source)
+            self.factors[(rule_id, index)] = factors
             if factors is None:
                 self.always.append((rule_id, index))
                 continue
-            if literal_alternatives(pattern.pattern) == factors:
+            if is_pure_literal(source, factors):
                 self.pure.add((rule_id, index))
             for f in factors:
                 by_factor.setdefault(f, []).append((rule_id, index))
-        self.automaton = ahocorasick.Automaton()
-        for factor, targets in by_factor.items():
-            self.automaton.add_word(factor, (len(factor), tuple(targets)))
-        if by_factor:
-            self.automaton.make_automaton()
-        self.has_words = bool(by_factor)
+        self._by_factor = by_factor
+        self._automaton = None
+        self._ahocorasick = ahocorasick
+
+    @property
+    def automaton(self):
+        if self._automaton is None:
+            automaton = self._ahocorasick.Automaton()
+            for factor, targets in self._by_factor.items():
+                automaton.add_word(factor, (len(factor), tuple(targets)))
+            if self._by_factor:
+                automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+    def quick_candidates(self, text: str) -> set[tuple[str, int]]:
+        """Without the automaton (one-off analyses): plain substring tests per pattern."""
+        return {key for key, factors in self.factors.items()
+                if factors is None or any(f in text for f in factors)}
 
     def scan(self, text: str) -> dict[tuple[str, int], list[tuple[int, int]]]:
         found: dict[tuple[str, int], list[tuple[int, int]]] = {key: [] for key in self.always}
-        if self.has_words:
+        if self._by_factor:
             for end, (length, targets) in self.automaton.iter(text):
                 start = end - length + 1
                 for key in targets:
@@ -189,3 +243,24 @@ class Prefilter:
                 out.append((start, end))
                 last_end = end
         return out
+
+
+def write_factors_file(path: Path | None = None) -> Path:
+    """Regenerate the shipped factor table for the packaged rules."""
+    from anning.knowledge import load_knowledge
+
+    k = load_knowledge()
+    table: dict[str, object] = {}
+    for rule in k.rules_for("rules"):
+        for source in rule.sources:
+            factors = required_factors(source)
+            key = _source_key(source)
+            table[key] = sorted(factors) if factors is not None else None
+            table["pure:" + key] = factors is not None and literal_alternatives(source) == factors
+    path = path or Path(str(resources.files("anning") / "data" / FACTORS_FILE))
+    path.write_text(json.dumps(table, ensure_ascii=False, sort_keys=True, indent=0) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":  # python -m anning.detectors.prefilter
+    print(f"wrote {write_factors_file()}")

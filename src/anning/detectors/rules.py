@@ -17,32 +17,42 @@ MAX_SPANS_PER_RULE = 8
 
 @lru_cache(maxsize=4)
 def _prefilter(k: Knowledge) -> Prefilter:
-    return Prefilter([(r.id, i, p) for r in k.rules_for("rules") for i, p in enumerate(r.patterns)])
+    return Prefilter([(r.id, i, src) for r in k.rules_for("rules") for i, src in enumerate(r.sources)])
 
 
 _analysed: set[int] = set()
 
 
 def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None) -> list[Signal]:
-    """``use_prefilter`` None: from the second message on (building the automaton costs more than one
-    unfiltered message, so a one-off ``anning check`` skips it)."""
+    """``use_prefilter``: True (automaton), False (every pattern) or None — plain substring checks for
+    the first message (a one-off ``anning check`` need not build the automaton), the automaton after."""
     text = p.nt.text
+    prefilter = _prefilter(k)
+    pure = prefilter.pure
+    found: dict | None = None
+    allowed: set | None = None
     if use_prefilter is None:
-        use_prefilter = id(k) in _analysed
-        _analysed.add(id(k))
-    prefilter = _prefilter(k) if use_prefilter else None
-    found = prefilter.scan(text) if prefilter is not None else None
+        if id(k) in _analysed:
+            found = prefilter.scan(text)
+        else:
+            allowed = prefilter.quick_candidates(text)
+            _analysed.add(id(k))
+    elif use_prefilter:
+        found = prefilter.scan(text)
     signals = []
     for rule in k.rules_for("rules"):
         spans = []
-        for index, pattern in enumerate(rule.patterns):
+        for index in range(len(rule.sources)):
             key = (rule.id, index)
             if found is not None:
                 if key not in found:
                     continue
-                if prefilter is not None and key in prefilter.pure:
+                if key in pure:
                     spans.extend(p.nt.span(a, b) for a, b in prefilter.literal_matches(found[key]))
                     continue
+            elif allowed is not None and key not in allowed:
+                continue
+            pattern = rule.pattern(index)
             for m in pattern.finditer(text):
                 if m.end() == m.start():
                     continue

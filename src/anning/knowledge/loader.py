@@ -37,13 +37,22 @@ class Example:
     at: str | None = None
 
 
+@lru_cache(maxsize=2048)
+def compile_pattern(source: str, where: str = "") -> re.Pattern[str]:
+    """Patterns compile on first use (most messages need few of them); errors name the rule."""
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise KnowledgeError(f"{where}: pattern {source!r} does not compile: {exc}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     group: str
     detector: str
     label: Text
-    patterns: tuple[re.Pattern[str], ...]
+    sources: tuple[str, ...]
     flags: tuple[str, ...]
     flags_if_kind: dict[str, tuple[str, ...]]
     kinds: dict[str, float]
@@ -55,6 +64,13 @@ class Rule:
     miss_examples: tuple[Example, ...]
     source_file: str
     visible: bool = True
+
+    def pattern(self, index: int) -> re.Pattern[str]:
+        return compile_pattern(self.sources[index], f"{self.source_file}: rule {self.id}")
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(self.pattern(i) for i in range(len(self.sources)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,10 +266,7 @@ def _load_rules(files: list[tuple[str, Any]], lexicons: dict[str, tuple[str, ...
             for raw in entry.get("patterns") or []:
                 if not isinstance(raw, str):
                     raise KnowledgeError(f"{where}: patterns must be strings")
-                try:
-                    patterns.append(re.compile(_expand_lexicons(raw, lexicons, where)))
-                except re.error as exc:
-                    raise KnowledgeError(f"{where}: pattern {raw!r} does not compile: {exc}") from exc
+                patterns.append(_expand_lexicons(raw, lexicons, where))
             if detector == "rules" and not patterns:
                 raise KnowledgeError(f"{where}: a pattern rule needs at least one pattern")
             kinds = entry.get("kinds") or {}
@@ -269,7 +282,7 @@ def _load_rules(files: list[tuple[str, Any]], lexicons: dict[str, tuple[str, ...
                 group=entry.get("group", group),
                 detector=detector,
                 label=_text(entry, "label", where),
-                patterns=tuple(patterns),
+                sources=tuple(patterns),
                 flags=_str_list(entry, "flags", where),
                 flags_if_kind={k: tuple(v) for k, v in fik.items()},
                 kinds={k: float(v) for k, v in kinds.items()},
@@ -389,7 +402,7 @@ def _check_refs(k: Knowledge) -> None:
             raise KnowledgeError(f"senders.yaml: {sclass.id} emits undeclared signal '{sclass.signal}'")
 
 
-def _build(reader: _Reader) -> Knowledge:
+def _build(reader: _Reader, strict: bool = False) -> Knowledge:
     tax = reader.read("taxonomy.yaml")
     kind_labels = {e["id"]: _text(e, "label", f"taxonomy.yaml: {e['id']}")
                    for e in _entries(tax, "kinds", "taxonomy.yaml")}
@@ -411,6 +424,9 @@ def _build(reader: _Reader) -> Knowledge:
 
     rule_files = [(f"rules/{n}", reader.read(f"rules/{n}")) for n in reader.listdir("rules")]
     rules = _load_rules(rule_files, lexicons)
+    if strict:  # the packaged knowledge is compiled by the test suite; other directories are checked here
+        for r in rules.values():
+            r.patterns  # noqa: B018 - compiling is the check
 
     laws_doc = reader.read("laws.yaml")
     binding_levels = laws_doc.get("binding_levels") or {}
@@ -515,4 +531,4 @@ def _date_str(value: Any) -> str | None:
 @lru_cache(maxsize=4)
 def load_knowledge(root: str | None = None) -> Knowledge:
     """Load the packaged knowledge (or the directory ``root``), validated and cross-checked."""
-    return _build(_Reader(Path(root) if root else None))
+    return _build(_Reader(Path(root) if root else None), strict=root is not None)
