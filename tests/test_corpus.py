@@ -90,7 +90,10 @@ def test_corpus_no_scam_called_genuine(corpus_reports, name):
 
 
 # Held-out floors: set about 0.05 below what the build measured when they were set (docs/quality.md).
-HOLDOUT_FLOORS = {"holdout.jsonl": {"macro_f1": 0.75, "scams_called_genuine_share": 0.05}}
+HOLDOUT_FLOORS = {
+    "holdout.jsonl": {"macro_f1": 0.75, "scams_called_genuine_share": 0.05},
+    "test-2.jsonl": {"macro_f1": 0.80, "scams_called_genuine_share": 0.05},
+}
 
 
 @pytest.mark.parametrize("path", [p for p in HOLDOUT_FILES if p.name in HOLDOUT_FLOORS], ids=lambda p: p.name)
