@@ -72,18 +72,24 @@ def _quality(factors: set[str]) -> tuple[int, int]:
     return (min(len(f) for f in factors), -len(factors))
 
 
+def _union(branches, each) -> set[str] | None:
+    """Union of ``each(branch)`` over the branches of an alternation; None if any branch is None."""
+    out: set[str] = set()
+    for branch in branches:
+        part = each(branch)
+        if part is None:
+            return None
+        out |= part
+    return out
+
+
 def _node_factors(node: tuple) -> set[str] | None:
     op, av = node
     if op is C.SUBPATTERN:
         return _seq_factors(av[-1])
     if op is C.BRANCH:
-        out: set[str] = set()
-        for branch in av[1]:
-            f = _seq_factors(branch)
-            if f is None:
-                return None
-            out |= f
-        return out if len(out) <= MAX_FACTORS else None
+        out = _union(av[1], _seq_factors)
+        return out if out is not None and len(out) <= MAX_FACTORS else None
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
         low, _high, item = av
         if low >= 1:
@@ -113,12 +119,9 @@ def literal_alternatives(pattern: str) -> frozenset[str] | None:
                     return None
                 out = {s + t for s in out for t in inner}
             elif op is C.BRANCH:
-                alts: set[str] = set()
-                for branch in av[1]:
-                    inner = strings(branch)
-                    if inner is None:
-                        return None
-                    alts |= inner
+                alts = _union(av[1], strings)
+                if alts is None:
+                    return None
                 out = {s + t for s in out for t in alts}
             else:
                 return None
