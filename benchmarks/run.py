@@ -335,7 +335,8 @@ def knowledge_info() -> dict[str, Any]:
 
     t0 = time.perf_counter()
     engine = Engine()
-    return {"package_version": anning.__version__, "engine_version": engine.version,
+    return {"package_version": anning.__version__, "path": str(Path(anning.__file__).parent),
+            "engine_version": engine.version,
             "knowledge_version": engine.k.version, "engine_build_s": round(time.perf_counter() - t0, 3)}
 
 
