@@ -186,12 +186,14 @@ class Engine:
 
         hits: list[Hit] = []
         flags: list[str] = []
+        flag_kinds = sc.get("flag_kinds", {})
         risk = float(sc["kind_risk"].get(kind, 0))
         behaviours: list[str] = list(sc.get("kind_behaviours", {}).get(kind, []))
         for s in signals:
             r = k.rules[s.rule]
             rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds),
                           *s.detail.get("flags", [])]
+            rule_flags = [f for f in rule_flags if kind in flag_kinds.get(f, (kind,))]
             weight = model_votes.get(kind, 0.0) if s.detector == "model" else r.kinds.get(kind, 0.0)
             hits.append(Hit(s, r.label[lang], round(weight, 3), r.risk, tuple(rule_flags), r.behaviours,
                             r.visible))
