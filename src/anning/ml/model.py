@@ -7,6 +7,7 @@ import heapq
 import json
 import math
 from dataclasses import dataclass
+from operator import mul
 from pathlib import Path
 
 from anning.ml.features import features
@@ -45,31 +46,23 @@ class KindModel:
         return cls(data, str(path))
 
     def predict(self, normalised: str, explain: int = 5) -> Prediction:
-        k = len(self.classes)
-        weighted: list[tuple[str, float, list[float]]] = []
-        norm2 = 0.0
-        log = math.log
         vocab = self.vocab
-        for feat, count in features(normalised).items():
-            entry = vocab.get(feat)
-            if entry is None:
-                continue
-            value = entry[0] if count == 1 else (1.0 + log(count)) * entry[0]
-            norm2 += value * value
-            weighted.append((feat, value, entry))
+        matched = [(feat, count, vocab[feat]) for feat, count in features(normalised).items() if feat in vocab]
         logits = list(self.intercept)
-        norm = math.sqrt(norm2) or 1.0
-        for _feat, value, entry in weighted:
-            x = value / norm
-            for c in range(k):
-                logits[c] += x * entry[c + 1]
+        contributions: dict[str, list[tuple[str, float]]] = {}
+        if matched:
+            names, counts, entries = zip(*matched, strict=True)
+            columns = list(zip(*entries, strict=True))  # columns[0]: idf; columns[c + 1]: weights of class c
+            log = math.log
+            values = [idf if n == 1 else (1.0 + log(n)) * idf for n, idf in zip(counts, columns[0], strict=True)]
+            norm = math.sqrt(sum(map(mul, values, values))) or 1.0
+            logits = [b + sum(map(mul, values, columns[c + 1])) / norm for c, b in enumerate(self.intercept)]
         top = max(logits)
         exps = [math.exp((v - top) / self.temperature) for v in logits]
         total = sum(exps)
         probs = {cls: e / total for cls, e in zip(self.classes, exps, strict=True)}
-        contributions: dict[str, list[tuple[str, float]]] = {}
-        if explain:
-            c = max(range(k), key=logits.__getitem__)
-            scored = heapq.nlargest(explain, ((v / norm * e[c + 1], f) for f, v, e in weighted))
-            contributions[self.classes[c]] = [(f, round(sc, 4)) for sc, f in scored if sc > 0]
+        if explain and matched:
+            c = max(range(len(logits)), key=logits.__getitem__)
+            scored = heapq.nlargest(explain, zip(map(mul, values, columns[c + 1]), names, strict=True))
+            contributions[self.classes[c]] = [(f, round(sc / norm, 4)) for sc, f in scored if sc > 0]
         return Prediction(probs, contributions)
