@@ -20,6 +20,11 @@ def _prefilter(k: Knowledge) -> Prefilter:
     return Prefilter([(r.id, i, src) for r in k.rules_for("rules") for i, src in enumerate(r.sources)])
 
 
+@lru_cache(maxsize=4)
+def _rule_order(k: Knowledge) -> dict[str, int]:
+    return {rule.id: i for i, rule in enumerate(k.rules_for("rules"))}
+
+
 _analysed: set[int] = set()
 
 
@@ -40,7 +45,12 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None) -> list
     elif use_prefilter:
         found = prefilter.scan(text)
     signals = []
-    for rule in k.rules_for("rules"):
+    rules = k.rules_for("rules")
+    if found is not None:  # visit only the rules the prefilter let through, in their usual order
+        order = _rule_order(k)
+        wanted = sorted({order[rule_id] for rule_id, _ in found})
+        rules = [rules[i] for i in wanted]
+    for rule in rules:
         spans = []
         for index in range(len(rule.sources)):
             key = (rule.id, index)

@@ -77,10 +77,17 @@ _CJK_DIGIT_GAP = re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]+(?=\\d)|(?<=\\d)[ \\t\\
 _LOOKALIKE_RUN = re.compile("(?<=\\d)[o〇li|]+(?=\\d)")
 
 
+_ONE_TO_ONE: set[str] = set()  # characters known to fold to exactly one character
+
+
 def _fold(original: str) -> tuple[str, list[int] | None]:
     """Per-character folding; offsets are None when every character maps to exactly one."""
     table = _FOLD
-    if all(len(table[ord(c)]) == 1 for c in set(original)):
+    unknown = set(original) - _ONE_TO_ONE
+    for c in unknown:
+        if len(table[ord(c)]) == 1:
+            _ONE_TO_ONE.add(c)
+    if not unknown - _ONE_TO_ONE:
         return original.translate(table), None
     chars: list[str] = []
     offsets: list[int] = []
