@@ -157,9 +157,11 @@ def _memory(pid: int) -> tuple[int, int]:
     return (int(rss.group(1)) if rss else 0), (int(pss.group(1)) if pss else 0)
 
 
-def run_batch_cli(src: Path, dst: Path, jobs: int, n: int) -> dict[str, Any]:
-    """Run ``anning batch`` in a fresh process; time it and measure its memory."""
-    cmd = [*anning_command(), "batch", str(src), str(dst), "--jobs", str(jobs), "--no-progress"]
+def run_batch_cli(src: Path, dst: Path, jobs: int, n: int, model: bool = True) -> dict[str, Any]:
+    """Run ``anning batch`` in a fresh process (rules + classifier, or rules only); time it and measure
+    its memory."""
+    cmd = [*anning_command(), "batch", str(src), str(dst), "--jobs", str(jobs), "--no-progress",
+           *(() if model else ("--no-model",))]
     with tempfile.NamedTemporaryFile(suffix=".time", delete=False) as fh:
         time_file = Path(fh.name)
     if GNU_TIME.exists():
@@ -195,7 +197,8 @@ def run_batch_cli(src: Path, dst: Path, jobs: int, n: int) -> dict[str, Any]:
     if rows_out != n:
         raise SystemExit(f"anning batch wrote {rows_out} rows, expected {n}:\n{err}")
     return {
-        "format": src.suffix[1:], "jobs": jobs, "processes": cores, "messages": n, "wall_s": round(wall, 3),
+        "format": src.suffix[1:], "jobs": jobs, "model": model, "processes": cores, "messages": n,
+        "wall_s": round(wall, 3),
         "msg_per_s": round(n / wall, 1), "msg_per_s_per_core": round(n / wall / cores, 1),
         "cpu_s": round(cpu, 2), "msg_per_cpu_s": round(n / cpu, 1) if cpu else None,
         "rows_with_error": int(errors.group(1)) if errors else 0,
@@ -363,9 +366,10 @@ def print_report(res: dict[str, Any]) -> None:
     print(f"input: {d['messages']:,} messages, mean {d['mean_chars']} chars, median {d['median_chars']}, "
           f"{d['long_share'] * 100:.1f}% ≥ 1,000 chars")
     print("\nbatch (real CLI, wall time includes interpreter start and knowledge loading)")
-    head = ("format", "jobs", "wall s", "msg/s", "msg/s/core", "msg/CPU-s", "max RSS 1 proc", "tree RSS",
+    head = ("format", "jobs", "model", "wall s", "msg/s", "msg/s/core", "msg/CPU-s", "max RSS 1 proc", "tree RSS",
             "tree PSS", "output", "other load")
-    rows = [(b["format"], f"{b['jobs']} ({b['processes']}p)", f"{b['wall_s']:.1f}", f"{b['msg_per_s']:,.0f}",
+    rows = [(b["format"], f"{b['jobs']} ({b['processes']}p)", "on" if b.get("model", True) else "off",
+             f"{b['wall_s']:.1f}", f"{b['msg_per_s']:,.0f}",
              f"{b['msg_per_s_per_core']:,.0f}", f"{b['msg_per_cpu_s']:,.0f}",
              f"{b['max_rss_single_process_mb']} MB", f"{b['tree_peak_rss_sum_mb']} MB",
              f"{b['tree_peak_pss_sum_mb']} MB", f"{b['output_mb']} MB", f"{b['other_load_cores']:.2f} cores")
@@ -449,11 +453,12 @@ def main() -> None:
                         "jsonl_mb": round(jsonl.stat().st_size / 2**20, 1)},
             "batch": [],
         }
-        for src, jobs in ((jsonl, 1), (jsonl, 0), (parquet, 0)):
+        for src, jobs, model in ((jsonl, 1, True), (jsonl, 0, True), (parquet, 0, True), (jsonl, 1, False),
+                                 (jsonl, 0, False)):
             if args.wait_idle:
                 wait_idle(args.wait_idle)
-            print(f"  batch {src.suffix} --jobs {jobs} …", file=sys.stderr)
-            res["batch"].append(run_batch_cli(src, tmp / f"out-{jobs}{src.suffix}", jobs, n))
+            print(f"  batch {src.suffix} --jobs {jobs}{'' if model else ' --no-model'} …", file=sys.stderr)
+            res["batch"].append(run_batch_cli(src, tmp / f"out-{jobs}-{model}{src.suffix}", jobs, n, model))
         shutil.rmtree(tmp, ignore_errors=True)
     if args.wait_idle:
         wait_idle(args.wait_idle)
