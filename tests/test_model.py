@@ -156,3 +156,13 @@ def test_bad_model_file_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="format"):
         KindModel.load(wrong)
     assert load_model(None, Engine(model=None).k) is None
+
+
+def test_shipped_model_is_exactly_what_anning_train_builds(tmp_path):
+    """The committed artefact must be reproducible from the shipped corpus with the default seed."""
+    rows = trainer.read_corpus(shipped_corpus())
+    artefact = trainer.train(rows, seed=0, trained_on=", ".join(p.name for p in shipped_corpus()))
+    out = tmp_path / "kind-model.json.gz"
+    trainer.dump(artefact, out)
+    shipped = Path(Engine().model.source)
+    assert out.read_bytes() == shipped.read_bytes(), "run `anning train` and commit the new model"
