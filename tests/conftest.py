@@ -18,13 +18,16 @@ ANNING = Path(sys.executable).parent / "anning"
 def isolated_home(tmp_path_factory):
     """Personal rules, corrections and models go to a temporary ANNING_HOME, never the user's own."""
     home = tmp_path_factory.mktemp("anning-home")
-    old = os.environ.get("ANNING_HOME")
+    cache = tmp_path_factory.mktemp("anning-cache")
+    old = {k: os.environ.get(k) for k in ("ANNING_HOME", "ANNING_CACHE")}
     os.environ["ANNING_HOME"] = str(home)
+    os.environ["ANNING_CACHE"] = str(cache)
     yield home
-    if old is None:
-        os.environ.pop("ANNING_HOME", None)
-    else:
-        os.environ["ANNING_HOME"] = old
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

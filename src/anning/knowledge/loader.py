@@ -530,5 +530,21 @@ def _date_str(value: Any) -> str | None:
 
 @lru_cache(maxsize=4)
 def load_knowledge(root: str | None = None) -> Knowledge:
-    """Load the packaged knowledge (or the directory ``root``), validated and cross-checked."""
-    return _build(_Reader(Path(root) if root else None), strict=root is not None)
+    """Load the packaged knowledge (or the directory ``root``), validated and cross-checked.
+
+    The packaged pack is cached on disk (``anning.cache``), keyed by its files and this module."""
+    if root is not None:
+        return _build(_Reader(Path(root)), strict=True)
+    from anning.cache import cached
+
+    return cached("knowledge", _packaged_inputs(), lambda: _build(_Reader(None)))
+
+
+def _packaged_inputs() -> list[bytes]:
+    data = resources.files("anning") / "data"
+    parts = [Path(__file__).read_bytes()]
+    for folder in (data, data / "rules"):
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.name.endswith(".yaml"):
+                parts.append(entry.name.encode() + b"\0" + entry.read_bytes())
+    return parts

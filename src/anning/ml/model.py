@@ -40,10 +40,19 @@ class KindModel:
     @classmethod
     def load(cls, path: str | Path) -> KindModel:
         try:
-            data = json.loads(gzip.decompress(Path(path).read_bytes()))
-        except (OSError, ValueError) as exc:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
             raise ModelError(f"{path}: cannot read model ({exc})") from exc
-        return cls(data, str(path))
+
+        def parse() -> dict:
+            try:
+                return json.loads(gzip.decompress(raw))
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"{path}: cannot read model ({exc})") from exc
+
+        from anning.cache import cached
+
+        return cls(cached("model", [raw], parse), str(path))
 
     def predict(self, normalised: str, explain: int = 5) -> Prediction:
         vocab = self.vocab
