@@ -22,6 +22,7 @@ SCALAR_COLUMNS = ("id", "kind", "confidence", "risk", "risk_level", "flags")
 JSON_COLUMNS = ("signals", "entities", "violations", "scenario", "actions", "flag_evidence")
 TAIL_COLUMNS = ("error", "engine_version", "knowledge_version")
 CHUNK = 256
+PARQUET_ROWS_PER_GROUP = 2048  # rows buffered per Parquet row group: bounds the writer's memory
 
 
 class BatchError(ValueError):
@@ -243,7 +244,7 @@ class Writer:
             self._csv.writerow(flat_row(result, csv_mode=True))
         else:
             self._buffer.append(flat_row(result, csv_mode=False))
-            if len(self._buffer) >= 8192:
+            if len(self._buffer) >= PARQUET_ROWS_PER_GROUP:
                 self._flush()
 
     def _flush(self) -> None:

@@ -42,10 +42,10 @@ def _model_choice(no_model: bool, model_path: str | None) -> str | None:
     return model_path or "auto"
 
 
-def _console(stderr: bool = False):
+def _console(stderr: bool = False, soft_wrap: bool = True):
     from rich.console import Console
 
-    return Console(stderr=stderr, soft_wrap=True, highlight=False)
+    return Console(stderr=stderr, soft_wrap=soft_wrap, highlight=False)
 
 
 def _fail(message: str) -> None:
@@ -200,7 +200,7 @@ def guide(topic: str | None, lang: str, search: str | None) -> None:
     from anning.knowledge import load_knowledge
 
     k = load_knowledge()
-    con = _console()
+    con = _console(soft_wrap=False)  # Markdown must wrap, not be cut at the terminal's edge
     if search:
         hits = find_topics(k, search)
         if not hits:
