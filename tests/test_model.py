@@ -109,30 +109,28 @@ def test_model_signal_is_explained_with_spans():
     assert sum(probs["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
 
 
+def _certain_model(tmp_path: Path, kind: str) -> str:
+    """A copy of the shipped model that is certain every message is ``kind``."""
+    liar = json.loads(gzip.decompress(Path(Engine().model.source).read_bytes()))
+    target = liar["classes"].index(kind)
+    liar["intercept"] = [50.0 if i == target else -50.0 for i in range(len(liar["classes"]))]
+    path = tmp_path / f"certain-{kind}.json.gz"
+    trainer.dump(liar, path)
+    return str(path)
+
+
 def test_model_cannot_veto_a_rule_decided_scam(tmp_path):
     """A model that is sure a message is ordinary cannot turn an explicit pay-to-personal-account
     demand into anything but a scam."""
-    engine = Engine()
-    liar = json.loads(gzip.decompress(Path(engine.model.source).read_bytes()))
-    other = liar["classes"].index("other")
-    liar["intercept"] = [50.0 if i == other else -50.0 for i in range(len(liar["classes"]))]
-    path = tmp_path / "liar.json.gz"
-    trainer.dump(liar, path)
     text = "【安稳借】您的借款已逾期，还款通道已变更，请转账至以下个人账户 6217 00** **** 4410（陈**）"
-    v = Engine(model=str(path)).analyze(text)
+    v = Engine(model=_certain_model(tmp_path, "other")).analyze(text)
     assert v.kind == "fake_collection"
     assert v.decided_by.startswith("rules")
     assert "payment_redirect" in v.flags
 
 
 def test_model_alone_cannot_raise_a_scam(tmp_path):
-    engine = Engine()
-    liar = json.loads(gzip.decompress(Path(engine.model.source).read_bytes()))
-    fake = liar["classes"].index("fake_collection")
-    liar["intercept"] = [50.0 if i == fake else -50.0 for i in range(len(liar["classes"]))]
-    path = tmp_path / "liar.json.gz"
-    trainer.dump(liar, path)
-    v = Engine(model=str(path)).analyze("您的快递已到驿站，请凭取件码 3-2-118 领取。")
+    v = Engine(model=_certain_model(tmp_path, "fake_collection")).analyze("您的快递已到驿站，请凭取件码 3-2-118 领取。")
     assert v.kind == "other"
 
 
