@@ -111,7 +111,7 @@ class Engine:
         p = self.prepare(message, lang)
         signals = [s for det in DETECTORS for s in det(p, self.k)]
         signals = self._apply_conditions(signals)
-        if self.model is not None:
+        if self.model is not None and p.nt.text.strip():  # nothing to read: the model would only echo its prior
             signals.append(classifier.detect(p, self.model, self.k))
         signals.extend(self._personal_signals(p))
         return self._decide(p, signals, lang)
