@@ -82,3 +82,18 @@ def test_shipped_factor_table_is_current(tmp_path):
     fresh = write_factors_file(tmp_path / FACTORS_FILE)
     shipped = REPO / "src" / "anning" / "data" / FACTORS_FILE
     assert json.loads(fresh.read_text(encoding="utf-8")) == json.loads(shipped.read_text(encoding="utf-8"))
+
+
+def test_requirement_gating_changes_no_verdict(engine):
+    """Rules whose requirements have not fired are not even run; after the engine's own condition check
+    the surviving signals must be exactly those of running every rule."""
+    from anning.detectors import clock, sender, urls
+
+    k = engine.k
+    for text in MESSAGES[::3]:
+        p = engine.prepare(engine_message(text), "zh")
+        context = [s for det in (sender.detect, clock.detect, urls.detect) for s in det(p, k)]
+        prior = frozenset(s.rule for s in context)
+        gated = engine._apply_conditions(context + rules.detect(p, k, use_prefilter=True, prior=prior))
+        full = engine._apply_conditions(context + rules.detect(p, k, use_prefilter=False, gate=False))
+        assert {s.rule for s in gated} == {s.rule for s in full}, text

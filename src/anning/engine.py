@@ -25,7 +25,7 @@ from anning.text import extract
 from anning.text.normalize import normalize
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-DETECTORS = (sender.detect, clock.detect, urls.detect, rules.detect)
+CONTEXT_DETECTORS = (sender.detect, clock.detect, urls.detect)  # before the pattern rules, which may need them
 PERSONAL_SIGNAL = "PERSONAL_RULE"
 PERSONAL_MODEL_NAME = "personal"
 
@@ -109,7 +109,8 @@ class Engine:
         at = to_local_time(received_at)
         message = Message(text, sender_number or None, at, message_id or content_id(text))
         p = self.prepare(message, lang)
-        signals = [s for det in DETECTORS for s in det(p, self.k)]
+        signals = [s for det in CONTEXT_DETECTORS for s in det(p, self.k)]
+        signals.extend(rules.detect(p, self.k, prior=frozenset(s.rule for s in signals)))
         signals = self._apply_conditions(signals)
         if self.model is not None and p.nt.text.strip():  # nothing to read: the model would only echo its prior
             signals.append(classifier.detect(p, self.model, self.k))
@@ -132,7 +133,17 @@ class Engine:
             yield self.analyze(m.text, m.sender, m.received_at, m.id, lang)
 
     def _apply_conditions(self, signals: list[Signal]) -> list[Signal]:
-        """Drop signals whose rule requires another signal that is absent (or one that is present)."""
+        """Drop signals whose rule requires a signal that is absent, then those suppressed by a signal
+        that is present — requirements first, so an unsupported signal can never suppress another."""
+        while True:
+            before = len(signals)
+            signals = self._filter(signals, lambda r, present: not r.requires_any
+                                   or any(present(x) for x in r.requires_any), until_stable=True)
+            signals = self._filter(signals, lambda r, present: not any(present(x) for x in r.unless_any))
+            if len(signals) == before:
+                return signals
+
+    def _filter(self, signals: list[Signal], keep, until_stable: bool = False) -> list[Signal]:
         while True:
             ids = {s.rule for s in signals}
             groups = {self.k.rules[i].group for i in ids}
@@ -140,15 +151,8 @@ class Engine:
             def present(ref: str, ids=ids, groups=groups) -> bool:
                 return ref[2:] in groups if ref.startswith("g:") else ref in ids
 
-            kept = []
-            for s in signals:
-                r = self.k.rules[s.rule]
-                if r.requires_any and not any(present(x) for x in r.requires_any):
-                    continue
-                if r.unless_any and any(present(x) for x in r.unless_any):
-                    continue
-                kept.append(s)
-            if len(kept) == len(signals):
+            kept = [s for s in signals if keep(self.k.rules[s.rule], present)]
+            if not until_stable or len(kept) == len(signals):
                 return kept
             signals = kept
 
