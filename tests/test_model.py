@@ -13,7 +13,7 @@ import pytest
 from anning.corpus import shipped_corpus
 from anning.engine import Engine, load_model
 from anning.explain import verdict_to_dict
-from anning.ml.features import features, locate
+from anning.ml.features import features, locate, prepare
 from anning.ml.model import KindModel, ModelError
 from anning.text.normalize import normalize
 
@@ -43,7 +43,7 @@ def test_features_ignore_masks_and_fold_digits():
 
 def test_locate_finds_feature_positions():
     text = normalize("请转账至个人账户，个人账户如下").text
-    spans = locate(text, "个人")
+    spans = locate(prepare(text), "个人")
     assert [text[a:b] for a, b in spans] == ["个人", "个人"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from anning.detectors import Prepared
 from anning.knowledge import Knowledge
-from anning.ml.features import locate
+from anning.ml.features import locate, prepare
 from anning.ml.model import KindModel
 from anning.model import Signal
 
@@ -19,8 +19,9 @@ def detect(p: Prepared, model: KindModel, k: Knowledge) -> Signal:
     best = max(probs, key=probs.__getitem__)
     spans = []
     top = pred.contributions.get(best, [])
+    prepared = prepare(p.nt.text)
     for feat, _score in top:
-        for start, end in locate(p.nt.text, feat)[:2]:
+        for start, end in locate(prepared, feat)[:2]:
             spans.append(p.nt.span(start, end))
     evidence = "、".join(f.removeprefix("w:") for f, _ in top)
     return Signal(SIGNAL, "model", tuple(sorted(set(spans), key=lambda s: (s.start, s.end))), evidence,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import filterfalse
 
 NGRAM_MIN = 1
 NGRAM_MAX = 3
@@ -25,14 +26,14 @@ def features(normalised: str) -> Counter[str]:
     text = prepare(normalised)
     n = len(text)
     grams = [text[i:i + size] for size in range(NGRAM_MIN, NGRAM_MAX + 1) for i in range(n - size + 1)]
-    out = Counter(g for g in grams if not g.isspace())
+    out = Counter(filterfalse(str.isspace, grams))
     out.update("w:" + w for w in _WORD.findall(text))
     return out
 
 
-def locate(normalised: str, feature: str) -> list[tuple[int, int]]:
-    """Where a feature occurs in the normalised text (for evidence spans)."""
-    text = prepare(normalised)
+def locate(prepared: str, feature: str) -> list[tuple[int, int]]:
+    """Where a feature occurs in the ``prepare``d text (same offsets as the normalised text)."""
+    text = prepared
     if feature.startswith("w:"):
         return [(m.start(), m.end()) for m in re.finditer(rf"(?<![a-z]){re.escape(feature[2:])}(?![a-z])", text)]
     spans, start = [], text.find(feature)
