@@ -55,12 +55,13 @@ class KindModel:
         return cls(cached("model", [raw], parse), str(path))
 
     def predict(self, normalised: str, explain: int = 5) -> Prediction:
-        vocab = self.vocab
-        matched = [(feat, count, vocab[feat]) for feat, count in features(normalised).items() if feat in vocab]
+        feats = features(normalised)
+        names = sorted(feats.keys() & self.vocab.keys())  # sorted: the same float sums on every run
         logits = list(self.intercept)
         contributions: dict[str, list[tuple[str, float]]] = {}
-        if matched:
-            names, counts, entries = zip(*matched, strict=True)
+        if names:
+            counts = list(map(feats.__getitem__, names))
+            entries = list(map(self.vocab.__getitem__, names))
             columns = list(zip(*entries, strict=True))  # columns[0]: idf; columns[c + 1]: weights of class c
             log = math.log
             values = [idf if n == 1 else (1.0 + log(n)) * idf for n, idf in zip(counts, columns[0], strict=True)]
@@ -70,7 +71,7 @@ class KindModel:
         exps = [math.exp((v - top) / self.temperature) for v in logits]
         total = sum(exps)
         probs = {cls: e / total for cls, e in zip(self.classes, exps, strict=True)}
-        if explain and matched:
+        if explain and names:
             c = max(range(len(logits)), key=logits.__getitem__)
             scored = heapq.nlargest(explain, zip(map(mul, values, columns[c + 1]), names, strict=True))
             contributions[self.classes[c]] = [(f, round(sc / norm, 4)) for sc, f in scored if sc > 0]
