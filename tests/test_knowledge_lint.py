@@ -417,15 +417,46 @@ def test_broken_regex_is_rejected(tmp_path):
     assert name in msg and rule["id"] in msg and "compile" in msg, msg
 
 
-def test_dangling_law_in_behaviours_is_rejected(tmp_path):
+def _add_law(entry):
+    entry["cite"] = [*entry["cite"], "NO-SUCH-LAW-999"]
+    return "NO-SUCH-LAW-999"
+
+
+def _unverify(entry):
+    entry["confidence"] = "unverified"
+    return "laws.yaml"
+
+
+def _drop_source(entry):
+    del entry["source"]
+    return "source"
+
+
+def _add_action(entry):
+    entry["actions"] = [*entry["actions"], "no_such_action"]
+    return "no_such_action"
+
+
+# (file, list key, which entry, how to break it → a word the error must name)
+BROKEN_DATA = [
+    ("behaviours.yaml", "behaviours", 0, _add_law),
+    ("laws.yaml", "laws", 0, _unverify),
+    ("laws.yaml", "laws", -1, _drop_source),
+    ("scenarios.yaml", "scenarios", 0, _add_action),
+]
+
+
+@pytest.mark.parametrize(("name", "key", "index", "breaker"), BROKEN_DATA,
+                         ids=[f"{b[0]}-{b[3].__name__}" for b in BROKEN_DATA])
+def test_broken_data_file_is_rejected(tmp_path, name, key, index, breaker):
     root = _copy(tmp_path)
-    path = root / "behaviours.yaml"
+    path = root / name
     doc = _read(path)
-    beh = doc["behaviours"][0]
-    beh["cite"] = [*beh["cite"], "NO-SUCH-LAW-999"]
+    entry = doc[key][index]
+    word = breaker(entry)
     _write(path, doc)
     msg = _load_broken(root)
-    assert "behaviours.yaml" in msg and beh["id"] in msg and "NO-SUCH-LAW-999" in msg, msg
+    assert name in msg and entry["id"] in msg and word in msg, msg
 
 
 def test_unknown_flag_in_rule_is_rejected(tmp_path):
@@ -435,39 +466,6 @@ def test_unknown_flag_in_rule_is_rejected(tmp_path):
     _write(path, doc)
     msg = _load_broken(root)
     assert name in msg and rule["id"] in msg and "not_a_flag" in msg, msg
-
-
-def test_unverified_law_is_rejected(tmp_path):
-    root = _copy(tmp_path)
-    path = root / "laws.yaml"
-    doc = _read(path)
-    law = doc["laws"][0]
-    law["confidence"] = "unverified"
-    _write(path, doc)
-    msg = _load_broken(root)
-    assert "laws.yaml" in msg and law["id"] in msg, msg
-
-
-def test_law_without_source_is_rejected(tmp_path):
-    root = _copy(tmp_path)
-    path = root / "laws.yaml"
-    doc = _read(path)
-    law = doc["laws"][-1]
-    del law["source"]
-    _write(path, doc)
-    msg = _load_broken(root)
-    assert "laws.yaml" in msg and law["id"] in msg and "source" in msg, msg
-
-
-def test_unknown_action_in_scenario_is_rejected(tmp_path):
-    root = _copy(tmp_path)
-    path = root / "scenarios.yaml"
-    doc = _read(path)
-    sc = doc["scenarios"][0]
-    sc["actions"] = [*sc["actions"], "no_such_action"]
-    _write(path, doc)
-    msg = _load_broken(root)
-    assert "scenarios.yaml" in msg and sc["id"] in msg and "no_such_action" in msg, msg
 
 
 def test_unknown_rule_reference_is_rejected(tmp_path):
