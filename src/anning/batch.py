@@ -2,6 +2,8 @@
 
 One output row per input row, in input order. A row that cannot be analysed gets an ``error`` field
 and the batch goes on. Parquet support needs the ``parquet`` extra (pyarrow), imported only here.
+Parquet output uses the Arrow verdict schema of ``anning.scale.arrow``; Parquet → Parquet runs entirely
+in Arrow record batches (``run_parquet``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import csv
 import io
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +26,9 @@ JSON_COLUMNS = ("signals", "entities", "violations", "scenario", "actions", "fla
 TAIL_COLUMNS = ("error", "engine_version", "knowledge_version")
 CHUNK = 256
 PARQUET_ROWS_PER_GROUP = 2048  # rows buffered per Parquet row group: bounds the writer's memory
+ARROW_BATCH_ROWS = 512  # Parquet → Parquet: rows per record batch handed to a worker
+ARROW_READ_AHEAD = 3  # batches in flight per worker
+ARROW_ROWS_PER_GROUP = 8192  # output rows per Parquet row group
 
 
 class BatchError(ValueError):
@@ -112,41 +118,39 @@ _worker_engine = None
 
 def _init_worker(lang: str, model: str | None = "auto", personal_home: str | None = None) -> None:
     global _worker_engine
-    from anning.engine import Engine
-    from anning.personal import PersonalStore
+    from anning.scale.arrow import get_engine
 
-    personal = PersonalStore(Path(personal_home)) if personal_home else None
-    _worker_engine = Engine(lang=lang, model=model, personal=personal)
+    _worker_engine = get_engine(lang, model, personal_home)
 
 
 def analyse_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
-    """Analyse one input row; never raises."""
+    """Analyse one input row into the JSON form (verdict plus ``id``); never raises."""
     from anning.explain import verdict_to_dict
+    from anning.scale.arrow import analyse_one
 
-    rid = row.get("id")
-    rid = row_number if rid in (None, "") else rid
-    if "__error__" in row:
-        return {"id": rid, "error": row["__error__"]}
-    text = row.get("text")
-    if text is None:
-        return {"id": rid, "error": "missing 'text' field"}
-    if not isinstance(text, str):
-        return {"id": rid, "error": f"'text' must be a string, got {type(text).__name__}"}
-    sender = row.get("sender")
-    sender = None if sender in (None, "") else str(sender)
-    try:
-        verdict = engine.analyze(text, sender, row.get("received_at") or None, message_id=str(rid))
-    except ValueError as exc:
-        return {"id": rid, "error": f"cannot analyse row: {exc}"}
-    except Exception as exc:  # a bug must not stop the batch; the row records it
-        return {"id": rid, "error": f"internal error: {exc.__class__.__name__}: {exc}"}
+    rid, verdict, error = analyse_one(engine, row, row_number)
+    if verdict is None:
+        return {"id": rid, "error": error}
     out = {"id": rid, **verdict_to_dict(verdict)}
     out.pop("message", None)
     return out
 
 
-def _analyse_chunk(chunk: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [analyse_row(_worker_engine, row, n) for n, row in chunk]
+def arrow_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
+    """Analyse one input row into a row of the Arrow/Parquet verdict schema (``anning.scale.arrow``),
+    with the kept input columns as strings; never raises."""
+    from anning.scale.arrow import DEFAULT_KEEP, analyse_one, record
+
+    out = record(*analyse_one(engine, row, row_number))
+    for key in DEFAULT_KEEP:
+        value = row.get(key)
+        out[key] = None if value is None else str(value)
+    return out
+
+
+def _analyse_chunk(chunk: list[tuple[int, dict[str, Any]]], output: str = "json") -> list[dict[str, Any]]:
+    fn = arrow_row if output == "arrow" else analyse_row
+    return [fn(_worker_engine, row, n) for n, row in chunk]
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
@@ -157,15 +161,17 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[tuple[in
 
 def analyse_rows(rows: Iterable[dict[str, Any]], jobs: int = 0, lang: str = "zh",
                  on_progress: Callable[[int], None] | None = None,
-                 model: str | None = "auto", personal_home: str | None = None) -> Iterator[dict[str, Any]]:
+                 model: str | None = "auto", personal_home: str | None = None,
+                 output: str = "json") -> Iterator[dict[str, Any]]:
     """Analyse rows in order with ``jobs`` processes (0 = all cores, 1 = in this process).
 
-    ``personal_home``: directory of the user's personal rules and model (None: ignore them)."""
+    ``personal_home``: directory of the user's personal rules and model (None: ignore them).
+    ``output``: "json" (the verdict dict plus ``id``) or "arrow" (rows of the Parquet verdict schema)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1:
         _init_worker(lang, model, personal_home)
         for chunk in _chunks(rows, CHUNK):
-            out = _analyse_chunk(chunk)
+            out = _analyse_chunk(chunk, output)
             if on_progress:
                 on_progress(len(out))
             yield from out
@@ -176,12 +182,12 @@ def analyse_rows(rows: Iterable[dict[str, Any]], jobs: int = 0, lang: str = "zh"
         pending = []
         source = _chunks(rows, CHUNK)
         for chunk in islice(source, jobs * 4):
-            pending.append(pool.submit(_analyse_chunk, chunk))
+            pending.append(pool.submit(_analyse_chunk, chunk, output))
         while pending:
             out = pending.pop(0).result()
             nxt = next(source, None)
             if nxt is not None:
-                pending.append(pool.submit(_analyse_chunk, nxt))
+                pending.append(pool.submit(_analyse_chunk, nxt, output))
             if on_progress:
                 on_progress(len(out))
             yield from out
@@ -225,25 +231,24 @@ class Writer:
                 import pyarrow.parquet as pq
             except ImportError as exc:
                 raise BatchError("Parquet needs pyarrow: pip install 'anning[parquet]'") from exc
+            from anning.scale.arrow import DEFAULT_KEEP, verdict_schema
+
             self._pa = pa
-            self._schema = pa.schema([
-                ("id", pa.string()), ("kind", pa.string()), ("confidence", pa.float64()), ("risk", pa.int32()),
-                ("risk_level", pa.string()), ("flags", pa.list_(pa.string())),
-                *[(c, pa.string()) for c in JSON_COLUMNS], *[(c, pa.string()) for c in TAIL_COLUMNS],
-            ])
+            self._schema = verdict_schema([pa.field(c, pa.string()) for c in DEFAULT_KEEP])
             self._pq = pq.ParquetWriter(self.path, self._schema, compression="zstd")
             self._buffer: list[dict[str, Any]] = []
         return self
 
     def write(self, result: dict[str, Any]) -> None:
+        """``result``: a JSON-form row for .jsonl/.csv, an Arrow-form row (``arrow_row``) for .parquet."""
         self.count += 1
-        self.errors += "error" in result
+        self.errors += result.get("error") is not None
         if self.fmt == ".jsonl":
             self._fh.write(json.dumps(result, ensure_ascii=False) + "\n")
         elif self.fmt == ".csv":
             self._csv.writerow(flat_row(result, csv_mode=True))
         else:
-            self._buffer.append(flat_row(result, csv_mode=False))
+            self._buffer.append(result)
             if len(self._buffer) >= PARQUET_ROWS_PER_GROUP:
                 self._flush()
 
@@ -269,17 +274,103 @@ def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
     never leaves a half-written result that looks finished.
     """
     out_fmt = file_format(dst)
-    file_format(src)
+    in_fmt = file_format(src)
     if not src.is_file():
         raise BatchError(f"{src}: not a file")
-    rows = read_rows(src)
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
-        with Writer(tmp, out_fmt) as w:
-            for result in analyse_rows(rows, jobs, lang, on_progress, model, personal_home):
-                w.write(result)
+        if in_fmt == out_fmt == ".parquet":
+            count, errors = run_parquet(src, tmp, jobs, lang, on_progress, model, personal_home)
+        else:
+            rows = read_rows(src)
+            output = "arrow" if out_fmt == ".parquet" else "json"
+            with Writer(tmp, out_fmt) as w:
+                for result in analyse_rows(rows, jobs, lang, on_progress, model, personal_home, output):
+                    w.write(result)
+            count, errors = w.count, w.errors
         tmp.replace(dst)
     finally:
         if tmp.exists():
             tmp.unlink()
-    return w.count, w.errors
+    return count, errors
+
+
+# -- Parquet → Parquet in Arrow record batches ------------------------------------------------------
+def _analyse_arrow(batch: Any, offset: int) -> Any:
+    from anning.scale.arrow import analyse_batch
+
+    return analyse_batch(batch, _worker_engine, row_offset=offset)
+
+
+def _numbered_batches(pf: Any, columns: list[str]) -> Iterator[tuple[Any, int]]:
+    offset = 0
+    for batch in pf.iter_batches(batch_size=ARROW_BATCH_ROWS, columns=columns):
+        yield batch, offset
+        offset += batch.num_rows
+
+
+def run_parquet(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
+                on_progress: Callable[[int], None] | None = None, model: str | None = "auto",
+                personal_home: str | None = None) -> tuple[int, int]:
+    """Parquet → Parquet with ``anning.scale.arrow.analyse_batch``: record batches of
+    ``ARROW_BATCH_ROWS`` rows are read lazily, analysed by ``jobs`` processes with at most
+    ``jobs × ARROW_READ_AHEAD`` batches in flight, and written in order as row groups of about
+    ``ARROW_ROWS_PER_GROUP`` rows, so memory stays bounded whatever the file size.
+    Returns (rows written, rows with an error)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise BatchError("Parquet needs pyarrow: pip install 'anning[parquet]'") from exc
+    from anning.scale.arrow import DEFAULT_KEEP, error_count, verdict_schema
+
+    try:
+        pf = pq.ParquetFile(src)
+    except (OSError, pa.ArrowException) as exc:
+        raise BatchError(f"{src}: not a readable Parquet file ({exc})") from exc
+    names = pf.schema_arrow.names
+    if "text" not in names:
+        raise BatchError(f"{src}: Parquet file has no 'text' column")
+    columns = [c for c in ("id", *DEFAULT_KEEP) if c in names]
+    schema = verdict_schema([pf.schema_arrow.field(c) for c in DEFAULT_KEEP if c in names])
+    jobs = jobs or os.cpu_count() or 1
+    count = errors = 0
+    buffer: list[Any] = []
+    buffered = 0
+    with pq.ParquetWriter(dst, schema, compression="zstd") as writer:
+
+        def emit(out: Any) -> None:
+            nonlocal count, errors, buffered
+            count += out.num_rows
+            errors += error_count(out)
+            buffer.append(out)
+            buffered += out.num_rows
+            if buffered >= ARROW_ROWS_PER_GROUP:
+                flush()
+            if on_progress:
+                on_progress(out.num_rows)
+
+        def flush() -> None:
+            nonlocal buffered
+            if buffer:
+                writer.write_table(pa.Table.from_batches(buffer, schema=schema), row_group_size=buffered)
+                buffer.clear()
+                buffered = 0
+
+        source = _numbered_batches(pf, columns)
+        if jobs == 1:
+            _init_worker(lang, model, personal_home)
+            for batch, offset in source:
+                emit(_analyse_arrow(batch, offset))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                     initargs=(lang, model, personal_home)) as pool:
+                pending = deque(pool.submit(_analyse_arrow, b, o) for b, o in islice(source, jobs * ARROW_READ_AHEAD))
+                while pending:
+                    out = pending.popleft().result()
+                    nxt = next(source, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(_analyse_arrow, *nxt))
+                    emit(out)
+        flush()
+    return count, errors
