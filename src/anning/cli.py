@@ -348,5 +348,10 @@ def default_model_path() -> Path:
     return Path(str(resources.files("anning") / "data" / load_knowledge().scoring["model"]["file"]))
 
 
+# Command groups that live with their feature (their heavy imports stay inside the commands).
+from anning.evidence.cli import evidence  # noqa: E402
+
+main.add_command(evidence)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

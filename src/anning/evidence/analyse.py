@@ -1,0 +1,72 @@
+"""Verdicts for records being stored: one engine in this process, or a pool of worker processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from anning.evidence.records import RawRecord
+
+_worker_engine = None
+
+
+def _verdict(engine, text: str, sender: str | None, received_at: str | None) -> dict[str, Any] | None:
+    from anning.explain import verdict_to_dict
+
+    try:
+        verdict = verdict_to_dict(engine.analyze(text, sender, received_at))
+    except ValueError:  # unreadable input: the message is kept, without a verdict
+        return None
+    verdict.pop("message", None)
+    return verdict
+
+
+def _init_worker(model: str | None) -> None:
+    global _worker_engine
+    from anning.engine import Engine
+
+    _worker_engine = Engine(model=model)
+
+
+def _work(items: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any] | None]:
+    return [_verdict(_worker_engine, *item) for item in items]
+
+
+class Analyser:
+    """Use as a context manager; ``jobs`` 1 analyses in this process, 0 uses every core."""
+
+    def __init__(self, jobs: int = 1, engine=None, model: str | None = "auto"):
+        self.jobs = jobs or os.cpu_count() or 1
+        self.engine = engine
+        self.model = model
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Analyser:
+        if self.engine is None and self.jobs == 1:
+            from anning.engine import Engine
+
+            self.engine = Engine(model=self.model)
+        elif self.engine is None:
+            self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker, initargs=(self.model,))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def verdicts(self, records: Sequence[RawRecord], times: Sequence[str | None]) -> list[dict[str, Any] | None]:
+        """One verdict per record (None for calls and empty texts); ``times`` are the stored times."""
+        todo = [i for i, r in enumerate(records) if r.record_type != "call" and r.text.strip()]
+        items = [(records[i].text, records[i].sender, times[i]) for i in todo]
+        if self.pool is None:
+            results = [_verdict(self.engine, *item) for item in items]
+        else:
+            size = max(1, -(-len(items) // (self.jobs * 2)))
+            parts = [items[i:i + size] for i in range(0, len(items), size)]
+            results = [v for part in self.pool.map(_work, parts) for v in part]
+        out: list[dict[str, Any] | None] = [None] * len(records)
+        for i, verdict in zip(todo, results, strict=True):
+            out[i] = verdict
+        return out
