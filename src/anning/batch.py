@@ -28,7 +28,7 @@ CHUNK = 256
 PARQUET_ROWS_PER_GROUP = 2048  # rows buffered per Parquet row group: bounds the writer's memory
 ARROW_BATCH_ROWS = 512  # Parquet → Parquet: rows per record batch handed to a worker
 ARROW_READ_AHEAD = 3  # batches in flight per worker
-ARROW_ROWS_PER_GROUP = 8192  # output rows per Parquet row group
+ARROW_ROWS_PER_GROUP = 4096  # output rows per Parquet row group (about 6 KB a row: bounds the writer buffer)
 
 
 class BatchError(ValueError):

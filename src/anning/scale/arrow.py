@@ -30,7 +30,7 @@ SCAM_KINDS = ("fake_collection", "debt_relief_scam")
 # ending. Heuristic on purpose (no lexicon of agencies exists); documented in docs/scale.md.
 _AGENCY = re.compile(
     r"[\u4e00-\u9fff]{2}(?:资产管理(?:有限)?公司|商务(?:咨询|服务)(?:有限)?公司|信息(?:服务|咨询)(?:有限)?公司"
-    r"|信用管理(?:有限)?公司|法务调解中心|调解中心|法务(?:中心|部)|律师事务所|催收(?:中心|部|公司))"
+    r"|信用管理(?:有限)?公司|法务调解中心|调解中心|律师事务所|催收(?:服务)?(?:有限)?公司)"
 )
 _NON_DIGIT = re.compile(r"[^0-9*]")
 
