@@ -1,0 +1,79 @@
+"""Plain pasted text: one message per block, blocks separated by one or more blank lines.
+
+A block's leading header lines are read, then the rest is the message:
+
+* a line that is only a number (``10690000123``, ``+86 138 0013 8000``, ``95588``) or
+  ``号码：…`` / ``发件人：…`` / ``来自：…`` / ``From: …`` gives the sender;
+* ``时间：…`` / ``日期：…`` / ``Time: …`` gives the time (China time unless it has an offset).
+
+Everything else is the text, lines kept as written (trailing spaces trimmed). A message that itself
+contains blank lines is therefore split in two; use CSV or JSONL for such messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from anning.evidence.records import RawRecord, Rejected
+
+from ._common import DateError, check_file, parse_datetime, sniff_text_encoding
+
+FORMAT = "text"
+_NUMBER_ONLY = re.compile(r"\+?[\d][\d \-]{2,24}")
+_SENDER_LINE = re.compile(r"(?:号码|发件人|发信人|发送号码|来自|from|sender)\s*[:：]\s*(?P<v>\S.*)", re.IGNORECASE)
+_TIME_LINE = re.compile(r"(?:时间|日期|接收时间|time|date)\s*[:：]\s*(?P<v>\S.*)", re.IGNORECASE)
+
+
+def read(path: Path) -> Iterator[RawRecord | Rejected]:
+    check_file(path)
+    encoding = sniff_text_encoding(path)
+    block: list[str] = []
+    start = 0
+    count = 0
+    with path.open("r", encoding=encoding, errors="strict", newline=None) as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.rstrip()
+            if line.strip():
+                if not block:
+                    start = number
+                block.append(line)
+                continue
+            if block:
+                count += 1
+                yield _record(block, count, start)
+                block = []
+        if block:
+            count += 1
+            yield _record(block, count, start)
+
+
+def _record(lines: list[str], count: int, start: int) -> RawRecord | Rejected:
+    ref = f"block {count} (line {start})"
+    sender: str | None = None
+    when: str | None = None
+    header: dict[str, str] = {}
+    body = list(lines)
+    while body:
+        line = body[0].strip()
+        if sender is None and (m := _SENDER_LINE.fullmatch(line)):
+            sender = header["sender"] = m["v"].strip()
+        elif sender is None and len(body) > 1 and _NUMBER_ONLY.fullmatch(line):
+            sender = header["sender"] = line.replace(" ", "").replace("-", "")
+        elif when is None and (m := _TIME_LINE.fullmatch(line)):
+            header["received_at"] = m["v"].strip()
+            try:
+                when = parse_datetime(m["v"])
+            except DateError as exc:
+                return Rejected(ref, str(exc))
+        else:
+            break
+        body.pop(0)
+    text = "\n".join(body).strip()
+    if not text:
+        return Rejected(ref, "只有号码或时间、没有短信内容 / a sender or time line without message text")
+    return RawRecord(
+        record_type="sms", text=text, sender=sender, received_at=when, direction="unknown",
+        source_format=FORMAT, source_ref=ref, raw={"block": "\n".join(lines), **header},
+    )
