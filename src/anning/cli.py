@@ -352,6 +352,15 @@ def default_model_path() -> Path:
 from anning.evidence.cli import evidence  # noqa: E402
 
 main.add_command(evidence)
+from anning.web.cli import serve  # noqa: E402
+
+main.add_command(serve)
+
+# Screening at scale (anning.scale): DuckDB/pyarrow load only when the command runs.
+from anning.scale.cli import aggregate  # noqa: E402
+
+main.add_command(aggregate)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

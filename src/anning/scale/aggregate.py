@@ -38,7 +38,7 @@ def _per_key(key: str, extra: str = "") -> str:
 SELECT {key}, {extra}count(*) AS messages,
   count_if(kind IN {COLLECTION}) AS collection,
   count_if(kind = 'third_party_contact') AS third_party_contact,
-  round(count_if(kind = 'third_party_contact') * 1.0 / nullif(count_if(kind IN {COLLECTION}), 0), 4)
+  round(CAST(count_if(kind = 'third_party_contact') AS DOUBLE) / nullif(count_if(kind IN {COLLECTION}), 0), 4)
     AS third_party_share,
   count_if(kind IN {SCAMS}) AS scam,
   {_flag('threat')}, {_flag('night_contact')}, {_flag('impersonation')}, {_flag('legal_intimidation')},
@@ -63,11 +63,11 @@ QUERIES: dict[str, str] = {
 SELECT count(*) AS messages, count_if(error IS NOT NULL) AS errors,
   {", ".join(f"count_if(kind = '{k}') AS {k}" for k in KINDS)},
   count_if(kind IN {COLLECTION}) AS collection,
-  round(count_if(kind = 'third_party_contact') * 1.0 / nullif(count_if(kind IN {COLLECTION}), 0), 4)
+  round(CAST(count_if(kind = 'third_party_contact') AS DOUBLE) / nullif(count_if(kind IN {COLLECTION}), 0), 4)
     AS third_party_share,
-  round(count_if(array_contains(flags, 'night_contact')) * 1.0
+  round(CAST(count_if(array_contains(flags, 'night_contact')) AS DOUBLE)
         / nullif(count_if(kind IN {COLLECTION} AND local_hour IS NOT NULL), 0), 4) AS night_share,
-  round(count_if(kind IN {COLLECTION} AND array_contains(flags, 'threat')) * 1.0
+  round(CAST(count_if(kind IN {COLLECTION} AND array_contains(flags, 'threat')) AS DOUBLE)
         / nullif(count_if(kind IN {COLLECTION}), 0), 4) AS threat_share,
   {", ".join(_flag(f) for f in FLAGS)},
   count_if({{len}}(violations) > 0) AS violating,
@@ -140,10 +140,27 @@ ORDER BY p.violating DESC, p.platform LIMIT 50""",
 }
 
 
+def _filtered_counts(sql: str) -> str:
+    """``count_if(c)`` → ``count(*) FILTER (WHERE c)``: BIGINT in both engines (DuckDB's count_if is a
+    HUGEINT, which Arrow turns into a decimal)."""
+    out, i = [], 0
+    while (j := sql.find("count_if(", i)) >= 0:
+        depth, k = 0, j + len("count_if")
+        while k < len(sql):
+            depth += {"(": 1, ")": -1}.get(sql[k], 0)
+            if depth == 0:
+                break
+            k += 1
+        out.append(f"{sql[i:j]}count(*) FILTER (WHERE {_filtered_counts(sql[j + len('count_if('):k])})")
+        i = k + 1
+    return "".join(out) + sql[i:]
+
+
 def queries(dialect: str, table: str = "verdicts", limit: int = DEFAULT_LIMIT) -> dict[str, str]:
     """The aggregation SQL for ``dialect`` ("duckdb" or "spark") over the view ``table``."""
     words = DIALECTS[dialect]
-    return {name: sql.format(table=table, limit=int(limit), **words) for name, sql in QUERIES.items()}
+    return {name: _filtered_counts(sql.format(table=table, limit=int(limit), **words))
+            for name, sql in QUERIES.items()}
 
 
 class AggregateError(ValueError):
