@@ -73,8 +73,12 @@ def read(path: Path) -> Iterator[Item]:
 
 def _broken(path: Path, exc: etree.XMLSyntaxError, counts: dict[str, int]) -> ImportFormatError:
     line, column = exc.position if exc.position else (0, 0)
+    detail = exc.msg or str(exc)
+    last = exc.error_log.last_error if exc.error_log else None
+    if line <= 0 and last is not None:  # iterparse sometimes reports "no element found" at 0:0
+        line, column, detail = last.line, last.column, last.message
+    detail = re.sub(r", line \d+, column \d+$", "", detail)
     read_so_far = sum(counts.values())
-    detail = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
     return fail(
         f"XML 在第 {line} 行第 {column} 列处中断或损坏（文件可能没有完整复制）；此前已读出 {read_so_far} 条",
         f"the XML is truncated or broken at line {line}, column {column} ({detail}); "
