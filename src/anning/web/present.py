@@ -1,0 +1,89 @@
+"""Presentation helpers: turn the verdict dict (``anning.explain.verdict_to_dict``) into what the page shows.
+
+No analysis here: the same choices as the terminal renderer (``anning.render``) — which signals are
+highlighted, laws grouped by behaviour — applied to HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from anning.knowledge import Knowledge
+from anning.render import ENTITY_KEYS, MAX_LAWS_PER_BEHAVIOUR
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    signals: tuple[int, ...]  # indexes into the verdict's signals; empty = plain text
+
+
+def highlight_segments(text: str, signals: list[dict[str, Any]]) -> list[Segment]:
+    """Split the message into runs covered by the same set of highlighted signals.
+
+    A signal is highlighted, as in the terminal, when it is visible and raises a flag or adds weight.
+    Overlapping spans are fine: a run lists every signal that covers it."""
+    cover: list[set[int]] = [set() for _ in text]
+    for i, sig in enumerate(signals):
+        if not sig.get("visible", True) or not (sig["flags"] or sig["weight"] > 0):
+            continue
+        for start, end in sig.get("spans") or []:
+            if 0 <= start < end <= len(text):
+                for pos in range(start, end):
+                    cover[pos].add(i)
+    out: list[Segment] = []
+    for pos, ch in enumerate(text):
+        key = tuple(sorted(cover[pos]))
+        if out and out[-1].signals == key:
+            out[-1] = Segment(out[-1].text + ch, key)
+        else:
+            out.append(Segment(ch, key))
+    return out
+
+
+def laws_by_behaviour(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Violations grouped by the behaviour they answer, in verdict order; the first few shown open."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for x in violations:
+        groups.setdefault(x["behaviour"], []).append(x)
+    return [{"behaviour": b, "why": laws[0]["why"], "shown": laws[:MAX_LAWS_PER_BEHAVIOUR],
+             "more": laws[MAX_LAWS_PER_BEHAVIOUR:]} for b, laws in groups.items()]
+
+
+def entity_rows(v: dict[str, Any], k: Knowledge, lang: str) -> list[tuple[str, str]]:
+    """(label, value) rows of what was found, worded as the terminal shows them."""
+    e = v["entities"]
+    sep = "；" if lang == "zh" else "; "
+    rows: list[tuple[str, str]] = []
+    for key in ENTITY_KEYS:
+        items = e.get(key) or []
+        if not items:
+            continue
+        shown = []
+        for it in items:
+            s = it["text"]
+            if key == "amounts" and it.get("value") is not None:
+                s += f" (= {it['value']:g} 元)" if lang == "zh" else f" (= CNY {it['value']:g})"
+            elif key == "days_overdue" and it.get("days") is not None:
+                s += f" ({it['days']})"
+            elif key in ("phones", "accounts") and it.get("type"):
+                s += f" [{it['type']}]"
+            elif key == "urls" and it.get("domain"):
+                s += f" [{it['domain']}]"
+            shown.append(s)
+        rows.append((k.ui["ent_" + key][lang], sep.join(shown)))
+    if e.get("verification_code_request"):
+        rows.append((k.ui["ent_verification_code_request"][lang], k.ui["yes"][lang]))
+    return rows
+
+
+def kind_description(k: Knowledge, kind: str, lang: str) -> str:
+    for entry in k.taxonomy.get("kinds", []):
+        if entry.get("id") == kind:
+            return str(entry.get(f"description_{lang}") or entry.get("description_zh") or "")
+    return ""
+
+
+def weight_text(weight: float) -> str:
+    return f"{'+' if weight > 0 else ''}{weight:g}" if weight else "0"
