@@ -32,7 +32,14 @@ def iso_china(moment: datetime) -> str:
 
 
 def from_unix_ms(value: int) -> str:
-    return iso_china(UNIX_EPOCH + timedelta(milliseconds=value))
+    seconds, millis = divmod(value, 1000)
+    try:
+        local = datetime.fromtimestamp(seconds, CHINA_TZ)  # exact for whole seconds, and fast
+    except (OSError, OverflowError, ValueError):
+        local = (UNIX_EPOCH + timedelta(seconds=seconds)).astimezone(CHINA_TZ)
+    if millis:
+        return local.replace(microsecond=millis * 1000).isoformat(timespec="milliseconds")
+    return local.isoformat(timespec="seconds")
 
 
 def from_epoch_number(value: float) -> str:

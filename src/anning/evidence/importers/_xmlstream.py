@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from ._common import CHUNK, fail
 
-_REF_RUN = re.compile(rb"(?:&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});)+")
+_REF_RUN = re.compile(rb"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});(?:&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});)*")
 _REF = re.compile(rb"&#([0-9]+|[xX][0-9a-fA-F]+);")
 _NAME_START = re.compile(rb"<([A-Za-z_:][-A-Za-z0-9_:.]*)")
 PROLOG_LIMIT = 1 << 20

@@ -88,7 +88,7 @@ def _broken(path: Path, exc: etree.XMLSyntaxError, counts: dict[str, int]) -> Im
 
 
 def _attrs(elem: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in elem.attrib.items()}
+    return dict(elem.attrib)  # lxml gives str names and values
 
 
 def _time(attrs: dict[str, str], ref: str) -> str | Rejected | None:
@@ -97,7 +97,7 @@ def _time(attrs: dict[str, str], ref: str) -> str | Rejected | None:
         return None
     try:
         return from_unix_ms(int(value.strip()))
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):
         return Rejected(ref, f"无法识别的时间 date={value!r} / unreadable date (expected milliseconds since 1970)")
 
 
