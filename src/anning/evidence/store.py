@@ -374,6 +374,7 @@ class EvidenceStore:
 
         path = Path(path)
         fmt = fmt or detect_format(path)  # raises ImportFormatError on 0-byte, directory, unknown
+        items = read_export(path, fmt, mapping)  # raises at once when the file cannot be read at all
         summary = ImportSummary(str(path), fmt)
         with self._write():
             cur = self.conn.execute(
@@ -383,7 +384,7 @@ class EvidenceStore:
         status = "complete"
         try:
             with Analyser(jobs=jobs, engine=engine) as analyser:
-                for chunk in _chunks(self._new_records(read_export(path, fmt, mapping), summary), COMMIT_EVERY):
+                for chunk in _chunks(self._new_records(items, summary), COMMIT_EVERY):
                     prepared = [self._prepare(r, None, summary.import_id) for r in chunk]
                     verdicts = analyser.verdicts(chunk, [p["received_at"] for p in prepared])
                     seqs = self._append([self._prepare(r, v, summary.import_id)
@@ -393,9 +394,8 @@ class EvidenceStore:
                     summary.duplicates += len(seqs) - added
                     if on_progress:
                         on_progress(len(chunk))
-        except ImportFormatError as exc:
-            summary.error = str(exc)
-            status = "broken"
+            if summary.error:
+                status = "broken"
         except BaseException:
             status = "interrupted"
             raise
@@ -409,6 +409,14 @@ class EvidenceStore:
         return summary
 
     def _new_records(self, items: Iterable[RawRecord | Rejected], summary: ImportSummary) -> Iterator[RawRecord]:
+        """New records only; a file that breaks off ends the stream (so what was read is still stored)."""
+        try:
+            yield from self._new_records_until_break(items, summary)
+        except ImportFormatError as exc:
+            summary.error = str(exc)
+
+    def _new_records_until_break(self, items: Iterable[RawRecord | Rejected],
+                                 summary: ImportSummary) -> Iterator[RawRecord]:
         for item in items:
             summary.read += 1
             if isinstance(item, Rejected):
