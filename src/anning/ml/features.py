@@ -11,6 +11,7 @@ NGRAM_MIN = 1
 NGRAM_MAX = 3
 _DIGITS = re.compile(r"\d")
 _WORD = re.compile(r"[a-z]{2,}")
+WORD = _WORD  # whole Latin words, counted as "w:<word>"
 
 
 _NOT_WORD = re.compile(r"[^\w]|_")
