@@ -72,6 +72,15 @@ _MASKED_NAME = re.compile(
 )
 
 
+# Guards: each pattern below needs one of these characters (or strings) to match at all, so a text
+# without them skips the regex. They only save time; the results are the same.
+_HAS_DIGIT = re.compile(r"\d").search
+_AMOUNT_CHARS = frozenset("¥￥$元块圆万千")  # alternatives 2–4 need 元/块/圆 or 万/千; 1 a currency sign,
+# "人民币" or "rmb"
+_SIGNATURE_CHARS = frozenset("【[】]")
+_MASK_CHARS = frozenset("*某x○")
+
+
 def _span_dict(nt: NormalizedText, start: int, end: int) -> dict[str, Any]:
     s = nt.span(start, end)
     return {"text": s.text, "span": [s.start, s.end]}
@@ -92,6 +101,9 @@ def chinese_number(token: str) -> float | None:
 
 
 def amounts(nt: NormalizedText) -> list[dict[str, Any]]:
+    text = nt.text
+    if _AMOUNT_CHARS.isdisjoint(text) and "人民币" not in text and "rmb" not in text:
+        return []
     out = []
     for m in _AMOUNT.finditer(nt.text):
         if m.group("n3"):
@@ -115,10 +127,14 @@ def amounts(nt: NormalizedText) -> list[dict[str, Any]]:
 
 
 def dates(nt: NormalizedText) -> list[dict[str, Any]]:
+    if not _HAS_DIGIT(nt.text):  # every alternative starts with digits
+        return []
     return [_span_dict(nt, m.start(), m.end()) for m in _DATE.finditer(nt.text)]
 
 
 def deadlines(nt: NormalizedText) -> list[dict[str, Any]]:
+    if "前" not in nt.text and "内" not in nt.text:  # every alternative ends in …前 or …内
+        return []
     out = []
     for m in _DEADLINE.finditer(nt.text):
         if m.end() - m.start() >= 2:
@@ -131,6 +147,8 @@ def relative_times(nt: NormalizedText) -> list[dict[str, Any]]:
 
 
 def days_overdue(nt: NormalizedText) -> list[dict[str, Any]]:
+    if "天" not in nt.text and "日" not in nt.text:
+        return []
     out = []
     for m in _OVERDUE.finditer(nt.text):
         token = m.group("n")
@@ -142,6 +160,8 @@ def days_overdue(nt: NormalizedText) -> list[dict[str, Any]]:
 
 
 def contract_numbers(nt: NormalizedText) -> list[dict[str, Any]]:
+    if "号" not in nt.text and "单" not in nt.text:  # every label but 订单 contains 号
+        return []
     out = []
     for m in _CONTRACT.finditer(nt.text):
         if sum(c.isdigit() for c in m.group("value")) < 4:
@@ -153,6 +173,8 @@ def contract_numbers(nt: NormalizedText) -> list[dict[str, Any]]:
 
 
 def urls(nt: NormalizedText) -> list[dict[str, Any]]:
+    if "." not in nt.text:  # hosts and IP addresses have a dot
+        return []
     out = []
     for m in _URL.finditer(nt.text):
         raw = m.group(0).rstrip(".,;:!?)")
@@ -179,6 +201,8 @@ def urls(nt: NormalizedText) -> list[dict[str, Any]]:
 
 def phones(nt: NormalizedText, taken: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
     """Phone numbers by class; ``taken`` are normalised ranges already used by URLs or cards."""
+    if not _HAS_DIGIT(nt.text):  # every pattern needs digits
+        return []
     found: list[tuple[int, int, str]] = []
     busy = list(taken or [])
 
@@ -228,6 +252,8 @@ def accounts(nt: NormalizedText) -> list[dict[str, Any]]:
 
 
 def signatures(nt: NormalizedText) -> list[dict[str, Any]]:
+    if _SIGNATURE_CHARS.isdisjoint(nt.text):
+        return []
     out = []
     for m in _SIGNATURE.finditer(nt.text):
         g = 1 if m.group(1) else 2
@@ -240,7 +266,7 @@ def persons(nt: NormalizedText, surnames: frozenset[str]) -> list[dict[str, Any]
     """Names as they appear: masked (张**, 李某某, 王x) or after an address word (尊敬的/请转告)."""
     out: list[dict[str, Any]] = []
     used: set[int] = set()
-    for m in _MASKED_NAME.finditer(nt.text):
+    for m in (() if _MASK_CHARS.isdisjoint(nt.text) else _MASKED_NAME.finditer(nt.text)):
         if nt.text[m.start()] not in surnames:
             continue
         d = _span_dict(nt, m.start("name"), m.end("name"))
