@@ -16,6 +16,7 @@ import re._parser as P
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 
 MAX_CLASS = 8  # a character class of up to this many literals still counts as a factor set
@@ -147,6 +148,7 @@ def required_factors(pattern: str) -> frozenset[str] | None:
 
 
 FACTORS_FILE = "prefilter-factors.json"
+_second = itemgetter(1)
 
 
 def _source_key(source: str) -> str:
@@ -209,10 +211,19 @@ class Prefilter:
 
     @property
     def automaton(self):
+        """Each factor → its index; per index: length, the patterns it unlocks, and those of them that
+        are pure literal lists (whose occurrences are their matches)."""
         if self._automaton is None:
             automaton = self._ahocorasick.Automaton()
+            self._lengths: list[int] = []
+            self._targets: list[tuple[tuple[str, int], ...]] = []
+            self._pure_targets: list[tuple[tuple[str, int], ...]] = []
             for factor, targets in self._by_factor.items():
-                automaton.add_word(factor, (len(factor), tuple(targets)))
+                automaton.add_word(factor, len(self._targets))
+                self._lengths.append(len(factor))
+                self._targets.append(tuple(targets))
+                self._pure_targets.append(tuple(t for t in targets if t in self.pure))
+            self._has_pure = frozenset(i for i, t in enumerate(self._pure_targets) if t)
             if self._by_factor:
                 automaton.make_automaton()
             self._automaton = automaton
@@ -224,13 +235,36 @@ class Prefilter:
                 if factors is None or any(f in text for f in factors)}
 
     def scan(self, text: str) -> dict[tuple[str, int], list[tuple[int, int]]]:
+        """Every pattern that can match → the ``[start, end)`` ranges where its factors occur."""
         found: dict[tuple[str, int], list[tuple[int, int]]] = {key: [] for key in self.always}
         if self._by_factor:
-            for end, (length, targets) in self.automaton.iter(text):
-                start = end - length + 1
-                for key in targets:
+            automaton, lengths, targets = self.automaton, self._lengths, self._targets
+            for end, index in automaton.iter(text):
+                start = end - lengths[index] + 1
+                for key in targets[index]:
                     found.setdefault(key, []).append((start, end + 1))
         return found
+
+    def scan_keys(self, text: str) -> tuple[set[tuple[str, int]], dict[tuple[str, int], list[tuple[int, int]]]]:
+        """What ``scan`` finds, cheaper: the patterns that can match, and factor occurrences only for the
+        pure literal ones among them (the others need only to be run)."""
+        keys = set(self.always)
+        occurrences: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        if not self._by_factor:
+            return keys, occurrences
+        hits = list(self.automaton.iter(text))
+        if not hits:
+            return keys, occurrences
+        indices = set(map(_second, hits))
+        targets = self._targets
+        for index in indices:
+            keys.update(targets[index])
+        if not self._has_pure.isdisjoint(indices):
+            lengths, pure_targets = self._lengths, self._pure_targets
+            for end, index in hits:
+                for key in pure_targets[index]:
+                    occurrences.setdefault(key, []).append((end - lengths[index] + 1, end + 1))
+        return keys, occurrences
 
     def candidates(self, text: str) -> set[tuple[str, int]]:
         return set(self.scan(text))

@@ -27,6 +27,16 @@ def _rule_order(k: Knowledge) -> dict[str, int]:
 
 
 _analysed: set[int] = set()
+_COMPILED: dict[str, tuple] = {}  # pattern source → (compiled pattern, has an "ev" group)
+
+
+def _compiled(rule: Rule, index: int) -> tuple:
+    source = rule.sources[index]
+    entry = _COMPILED.get(source)
+    if entry is None:
+        pattern = rule.pattern(index)
+        entry = _COMPILED[source] = (pattern, "ev" in pattern.groupindex)
+    return entry
 
 
 def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
@@ -39,27 +49,28 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
     changes nothing but the time spent."""
     text = p.nt.text
     prefilter = _prefilter(k)
-    found: dict | None = None
+    keys: set | None = None
+    occurrences: dict = {}
     allowed: set | None = None
     if use_prefilter is None:
         if id(k) in _analysed:
-            found = prefilter.scan(text)
+            keys, occurrences = prefilter.scan_keys(text)
         else:
             allowed = prefilter.quick_candidates(text)
             _analysed.add(id(k))
     elif use_prefilter:
-        found = prefilter.scan(text)
+        keys, occurrences = prefilter.scan_keys(text)
     rules = k.rules_for("rules")
-    if found is not None:  # visit only the rules the prefilter let through
-        order = _rule_order(k)
-        rules = [rules[i] for i in sorted({order[rule_id] for rule_id, _ in found})]
+    order = _rule_order(k)
+    if keys is not None:  # visit only the rules the prefilter let through
+        rules = [rules[i] for i in sorted({order[rule_id] for rule_id, _ in keys})]
 
     fired_ids = set(prior)
     fired_groups = {k.rules[r].group for r in prior if r in k.rules}
     signals: list[Signal] = []
 
     def run(rule: Rule) -> None:
-        signal = _match(rule, p, prefilter, found, allowed)
+        signal = _match(rule, p, prefilter, keys, occurrences, allowed)
         if signal is not None:
             signals.append(signal)
             fired_ids.add(rule.id)
@@ -83,32 +94,36 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
             else:
                 waiting.append(rule)
         pending = waiting
-    order = _rule_order(k)
-    signals.sort(key=lambda s: order[s.rule])
+    if len(signals) > 1:
+        signals.sort(key=lambda s: order[s.rule])
     return signals
 
 
-def _match(rule: Rule, p: Prepared, prefilter: Prefilter, found: dict | None, allowed: set | None) -> Signal | None:
+def _match(rule: Rule, p: Prepared, prefilter: Prefilter, keys: set | None, occurrences: dict,
+           allowed: set | None) -> Signal | None:
     text = p.nt.text
+    span = p.nt.span
     spans = []
     for index in range(len(rule.sources)):
         key = (rule.id, index)
-        if found is not None:
-            if key not in found:
+        if keys is not None:
+            if key not in keys:
                 continue
             if key in prefilter.pure:
-                spans.extend(p.nt.span(a, b) for a, b in prefilter.literal_matches(found[key]))
+                spans.extend(span(a, b) for a, b in prefilter.literal_matches(occurrences[key]))
                 continue
         elif allowed is not None and key not in allowed:
             continue
-        pattern = rule.pattern(index)
+        pattern, has_ev = _compiled(rule, index)
         for m in pattern.finditer(text):
-            if m.end() == m.start():
+            a, b = m.span()
+            if a == b:
                 continue
-            if "ev" in pattern.groupindex and m.group("ev") is not None:
-                spans.append(p.nt.span(m.start("ev"), m.end("ev")))
-            else:
-                spans.append(p.nt.span(m.start(), m.end()))
+            if has_ev:
+                ev = m.span("ev")
+                if ev[0] >= 0:  # the group took part in the match
+                    a, b = ev
+            spans.append(span(a, b))
             if len(spans) >= MAX_SPANS_PER_RULE:
                 break
     if not spans:
