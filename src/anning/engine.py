@@ -7,6 +7,7 @@ Every point of the verdict comes from a signal with spans and a rule in the know
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -54,6 +55,10 @@ class Engine:
         self.version = __version__
         self.personal_rules = personal.rules() if personal else []
         self._platform_names, self._platform_automaton = _platform_index(self.k)
+        # rules that a condition can drop: signals of other rules always survive _apply_conditions
+        self._conditional = frozenset(r.id for r in self.k.rules.values() if r.requires_any or r.unless_any)
+        self._flag_rank = {f: i for i, f in enumerate(self.k.flag_labels)}
+        self._verification_rules = frozenset(self.k.scoring.get("verification_code_rules", []))
         if model == "auto" and personal is not None and personal.model_path.is_file():
             model = str(personal.model_path)
         self.model = load_model(model, self.k)
@@ -135,6 +140,9 @@ class Engine:
     def _apply_conditions(self, signals: list[Signal]) -> list[Signal]:
         """Drop signals whose rule requires a signal that is absent, then those suppressed by a signal
         that is present — requirements first, so an unsupported signal can never suppress another."""
+        conditional = self._conditional
+        if not any(s.rule in conditional for s in signals):
+            return signals
         while True:
             before = len(signals)
             signals = self._filter(signals, lambda r, present: not r.requires_any
@@ -204,12 +212,11 @@ class Engine:
             risk += r.risk
             flags.extend(f for f in rule_flags if f not in flags)
             behaviours.extend(b for b in r.behaviours if b not in behaviours and self._behaviour_applies(b, kind))
-        flag_order = list(k.flag_labels)
-        flags.sort(key=flag_order.index)
+        flags.sort(key=self._flag_rank.__getitem__)
         risk_score = max(0, min(100, round(risk)))
         level_id, level_label = self._risk_level(risk_score)
 
-        if any(h.signal.rule in sc.get("verification_code_rules", []) for h in hits):
+        if any(s.rule in self._verification_rules for s in signals):
             p.entities["verification_code_request"] = True
 
         confidence = self._confidence(kind, scores)
@@ -380,6 +387,4 @@ def _in_force(start: str | None, end: str | None, on: date) -> bool:
 
 def _norm_range(nt, span: list[int]) -> tuple[int, int]:
     """Translate an original-text span back into normalised offsets (for overlap checks)."""
-    start = next((i for i, o in enumerate(nt.offsets) if o >= span[0]), len(nt.offsets))
-    end = next((i for i, o in enumerate(nt.offsets) if o >= span[1]), len(nt.offsets))
-    return start, end
+    return bisect_left(nt.offsets, span[0]), bisect_left(nt.offsets, span[1])  # offsets never decrease
