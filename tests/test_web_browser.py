@@ -127,13 +127,16 @@ def test_check_a_message_shows_the_verdict_with_highlights(server, device):
     marks = page.locator("#message-text a.hl")
     assert marks.count() >= 3
     assert "授权专员到预留证件地上访" in "".join(marks.all_inner_texts())
-    marks.first.click()
+    marks.filter(has_text="上访").first.click()
     pop = page.locator(".pop")
     pop.wait_for()
-    assert "分值" in pop.inner_text()
+    assert "THREAT_VISIT" in pop.inner_text() and "分值 +1.5" in pop.inner_text()
+    page.locator("#message-text").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{size}-2b-highlight-tapped.png"))  # the viewport, with the popover
     assert page.locator(".laws .badge").count() >= 1
     assert page.locator(".checklist input[type=checkbox]").count() >= 2
     no_overflow(page)
+    page.keyboard.press("Escape")
     shot(page, f"{size}-2-verdict")
     assert not errors, errors  # no CSP violations or script errors
 
@@ -200,12 +203,17 @@ def test_upload_backup_timeline_verify_download(server, device, tmp_path):
     page.wait_for_selector("#verify-result .notice.ok")
     no_overflow(page)
     shot(page, f"{size}-3-evidence")
+    page.evaluate("document.getElementById('timeline').scrollIntoView()")
+    page.screenshot(path=str(SHOTS / f"{size}-3b-timeline.png"))
+    if size == "desktop":  # the PDF report is built once, on the phone; here the package is HTML only
+        page.uncheck("#summary input[name=pdf]")
     with page.expect_download(timeout=60_000) as info:
         page.click("#package-button")
     data = Path(info.value.path()).read_bytes()
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "anning-evidence/manifest.json" in names
     assert "anning-evidence/report.html" in names
+    assert ("anning-evidence/report.pdf" in names) == (size == "phone")
     assert not errors, errors
 
 

@@ -274,13 +274,14 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
         lang = lang_of(request)
         raw_case = field_text(form, "case")
         case_id = int(raw_case) if raw_case.isdigit() else None
+        with_pdf = form.get("pdf") == "1"
 
         def run() -> bytes:
             work = Path(tempfile.mkdtemp(prefix="anning-package-"))
             try:
                 out = work / "package"
                 with store() as s:
-                    files = build_package(s, case_id, out, lang=lang)
+                    files = build_package(s, case_id, out, lang=lang, pdf=with_pdf)
                 buf = io.BytesIO()
                 with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
                     for f in files:

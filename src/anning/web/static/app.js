@@ -53,7 +53,6 @@
     if (pop && !pop.contains(ev.target)) closePop();
   });
   document.addEventListener("keydown", function (ev) { if (ev.key === "Escape") closePop(); });
-  window.addEventListener("resize", closePop);
 
   // --- upload with a progress bar -------------------------------------------------------------
   function enhanceUpload(form) {
