@@ -279,3 +279,17 @@ def test_concurrent_writers_keep_one_linear_chain(tmp_path, engine):
     store = EvidenceStore.open(path)
     assert store.count() == 45
     assert store.verify().ok
+
+
+def test_repeated_verdict_parts_are_stored_once_and_checked(filled):
+    parts = filled.conn.execute("SELECT count(*) FROM verdict_parts").fetchone()[0]
+    assert parts < 3 * len(MESSAGES)  # shared scenarios/steps are stored once
+    full = filled.message(1).verdict
+    assert full["violations"] and full["actions"] and full["scenario"]  # reassembled when read
+    digest = json.loads(filled.conn.execute("SELECT verdict FROM messages WHERE seq = 1").fetchone()[0])["$parts"][
+        "violations"]
+    with _raw(filled.path) as db:
+        db.execute("UPDATE verdict_parts SET json = replace(json, '民法典', '民 法典') WHERE sha256 = ?", (digest,))
+    report = EvidenceStore.open(filled.path).verify()
+    assert not report.ok
+    assert 1 in {p.seq for p in report.problems if p.problem == "changed" and "violations" in p.detail}

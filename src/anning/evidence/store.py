@@ -21,6 +21,7 @@ from anning.evidence.analyse import Analyser
 from anning.evidence.chain import (
     CHAIN_VERSION,
     GENESIS,
+    ChainProblem,
     ChainReport,
     ChainRow,
     canonical_json,
@@ -72,12 +73,16 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
         at TEXT NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL DEFAULT ''
     ) STRICT;
+    CREATE TABLE verdict_parts(sha256 TEXT PRIMARY KEY, json TEXT NOT NULL) STRICT;
     CREATE TABLE feedback(
         id INTEGER PRIMARY KEY, seq INTEGER NOT NULL REFERENCES messages(seq), kind TEXT NOT NULL,
         flags TEXT NOT NULL, at TEXT NOT NULL
     ) STRICT;
     """,
 )
+# Parts of a verdict that repeat from message to message (the laws, scenario and steps) are kept once,
+# content-addressed; a stored verdict refers to them by SHA-256 (see ``compact_verdict``).
+VERDICT_PARTS = ("violations", "scenario", "actions")
 MESSAGE_COLUMNS = ("seq", "record_type", "direction", "sender", "contact_name", "received_at", "text", "duration_s",
                    "source_format", "source_ref", "raw", "import_id", "stored_at", "dedupe_key", "kind", "risk",
                    "flags", "verdict", "engine_version", "knowledge_version", "prev_hash", "hash")
@@ -131,6 +136,27 @@ def payload(m: dict[str, Any]) -> str:
         "engine_version": m["engine_version"], "knowledge_version": m["knowledge_version"],
         "verdict_sha256": sha256_hex(verdict) if verdict is not None else None,
     })
+
+
+def compact_verdict(verdict: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The verdict as stored: repeated parts replaced by ``{"$parts": {name: sha256}}``.
+
+    Returns the canonical JSON of the compact verdict and the parts (sha256 → canonical JSON).
+    ``verdict_sha256`` in the chain is the SHA-256 of that compact JSON, so a part can change only
+    by changing its hash, which the verdict no longer matches."""
+    parts: dict[str, str] = {}
+    refs: dict[str, str] = {}
+    rest = {}
+    for key, value in verdict.items():
+        if key in VERDICT_PARTS:
+            text = canonical_json(value)
+            digest = sha256_hex(text)
+            parts[digest] = text
+            refs[key] = digest
+        else:
+            rest[key] = value
+    rest["$parts"] = refs
+    return canonical_json(rest), parts
 
 
 @dataclass
@@ -310,6 +336,8 @@ class EvidenceStore:
                 if self.conn.execute("SELECT 1 FROM messages WHERE dedupe_key=?", (m["dedupe_key"],)).fetchone():
                     out.append(None)
                     continue
+                self.conn.executemany("INSERT OR IGNORE INTO verdict_parts(sha256, json) VALUES(?, ?)",
+                                      m["parts"].items())
                 m = dict(m, stored_at=_now(), prev_hash=head)
                 m["hash"] = link_hash(head, payload(m))
                 cur = self.conn.execute(
@@ -328,7 +356,7 @@ class EvidenceStore:
     @staticmethod
     def _prepare(rec: RawRecord, verdict: dict[str, Any] | None, import_id: int | None) -> dict[str, Any]:
         received = _china_iso(rec.received_at)
-        verdict_json = canonical_json(verdict) if verdict is not None else None
+        verdict_json, parts = compact_verdict(verdict) if verdict is not None else (None, {})
         return {
             "record_type": rec.record_type, "direction": rec.direction, "sender": rec.sender,
             "contact_name": rec.contact_name, "received_at": received, "text": rec.text,
@@ -339,6 +367,7 @@ class EvidenceStore:
             "flags": canonical_json(verdict.get("flags", []) if verdict else []), "verdict": verdict_json,
             "engine_version": verdict.get("engine_version") if verdict else None,
             "knowledge_version": verdict.get("knowledge_version") if verdict else None,
+            "parts": parts,
         }
 
     def add_message(self, text: str, sender: str | None = None, received_at: str | None = None,
@@ -447,9 +476,24 @@ class EvidenceStore:
             seq=d["seq"], record_type=d["record_type"], direction=d["direction"], sender=d["sender"],
             contact_name=d["contact_name"], received_at=d["received_at"], text=d["text"], duration_s=d["duration_s"],
             source_format=d["source_format"], source_ref=d["source_ref"], stored_at=d["stored_at"], kind=d["kind"],
-            risk=d["risk"], flags=json.loads(d["flags"]), verdict=json.loads(d["verdict"]) if d["verdict"] else None,
+            risk=d["risk"], flags=json.loads(d["flags"]), verdict=self._full_verdict(d["verdict"]),
             engine_version=d["engine_version"], knowledge_version=d["knowledge_version"], hash=d["hash"],
             prev_hash=d["prev_hash"], import_id=d["import_id"], corrected_kind=corrected)
+
+    def _full_verdict(self, stored: str | None) -> dict[str, Any] | None:
+        if not stored:
+            return None
+        verdict = json.loads(stored)
+        for key, digest in verdict.pop("$parts", {}).items():
+            verdict[key] = self._part(digest)
+        return verdict
+
+    def _part(self, digest: str) -> Any:
+        cache = self.__dict__.setdefault("_parts_cache", {})
+        if digest not in cache:
+            row = self.conn.execute("SELECT json FROM verdict_parts WHERE sha256=?", (digest,)).fetchone()
+            cache[digest] = json.loads(row[0]) if row else None
+        return json.loads(json.dumps(cache[digest]))  # a copy: callers may change what they get
 
     def _select(self) -> str:
         cols = ", ".join(f"m.{c}" for c in MESSAGE_COLUMNS)
@@ -524,8 +568,23 @@ class EvidenceStore:
             yield ChainRow(m["seq"], m["prev_hash"], m["hash"], payload(m))
 
     def verify(self) -> ChainReport:
+        """Walk the chain, then check every stored verdict part against its hash and every reference to one."""
         length = self._meta("chain_length")
-        return verify_chain(self.chain_rows(), int(length) if length is not None else None, self._meta("chain_head"))
+        report = verify_chain(self.chain_rows(), int(length) if length is not None else None, self._meta("chain_head"))
+        bad = {digest for digest, text in self.conn.execute("SELECT sha256, json FROM verdict_parts")
+               if sha256_hex(text) != digest}
+        known = {r[0] for r in self.conn.execute("SELECT sha256 FROM verdict_parts")} - bad
+        problems = list(report.problems)
+        rows = self.conn.execute("SELECT seq, verdict FROM messages WHERE verdict IS NOT NULL ORDER BY seq")
+        for seq, stored in rows:
+            refs = json.loads(stored).get("$parts", {})
+            missing = sorted(k for k, digest in refs.items() if digest not in known)
+            if missing:
+                problems.append(ChainProblem(seq, "changed", f"判断的组成部分 {', '.join(missing)} 被修改或删除 / the "
+                                             f"verdict's {', '.join(missing)} part was changed or deleted"))
+        if len(problems) == len(report.problems):
+            return report
+        return ChainReport(False, report.count, report.head, tuple(problems))
 
     # -- cases ---------------------------------------------------------------------------------------
     def _check_status(self, status: str) -> None:

@@ -14,6 +14,16 @@ def canonical(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+PARTS = ("violations", "scenario", "actions")
+
+
+def stored_verdict(verdict):
+    """The verdict as the store hashes it: its repeated parts replaced by their SHA-256."""
+    rest = {k: v for k, v in verdict.items() if k not in PARTS}
+    rest["$parts"] = {k: sha256(canonical(verdict[k])) for k in PARTS if k in verdict}
+    return canonical(rest)
+
+
 def main(folder):
     problems = []
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -43,7 +53,7 @@ def main(folder):
         if fields["text"] != m["text"]:
             problems.append(f"record {m['seq']}: text differs from the hashed payload")
         verdict = m.get("verdict")
-        if (sha256(canonical(verdict)) if verdict is not None else None) != fields["verdict_sha256"]:
+        if (sha256(stored_verdict(verdict)) if verdict is not None else None) != fields["verdict_sha256"]:
             problems.append(f"record {m['seq']}: verdict differs from the hashed payload")
     for p in problems:
         print("FAIL", p)
