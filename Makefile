@@ -34,6 +34,11 @@ run: setup
 	$(BIN)/anning check "【分期金融】刘某某，还贷呗欠款网贷由于多次与您协商无果，清收人员将于今日12点拟定债务委托书，授权专员到预留证件地上访，还款终止拒收请回复R。" --sender 10690000123 --at 2026-11-20T23:15
 	$(BIN)/anning batch src/anning/samples/messages.jsonl out/verdicts.jsonl
 	$(BIN)/anning eval src/anning/samples/messages.jsonl
+	rm -rf out/evidence.db* out/evidence-package
+	$(BIN)/anning evidence import src/anning/samples/sms-backup.xml --db out/evidence.db --no-progress
+	$(BIN)/anning evidence case new "分期金融 催收" --platform 分期金融 --db out/evidence.db
+	$(BIN)/anning evidence verify --db out/evidence.db
+	$(BIN)/anning evidence report 1 --out out/evidence-package --db out/evidence.db
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks tools
