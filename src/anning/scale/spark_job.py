@@ -38,11 +38,12 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     anning_spark.python_env()
+    from pyspark.sql import SparkSession
+
+    ours = SparkSession.getActiveSession() is None  # stop only a session this job started
     if args.master:
         spark = anning_spark.session(args.master, shuffle_partitions=args.partitions or None)
     else:
-        from pyspark.sql import SparkSession
-
         spark = SparkSession.builder.appName("anning").getOrCreate()
     t1 = time.perf_counter()
     df = anning_spark.with_row_numbers(spark.read.parquet(args.src))  # file order, before any shuffle
@@ -64,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                   "partitions": verdicts.rdd.getNumPartitions()}
         Path(args.dst.rstrip("/") + ".timing.json").write_text(json.dumps(timing))
     print(f"{args.src} → {args.dst}", file=sys.stderr)
-    spark.stop()
+    if ours:
+        spark.stop()
     return 0
 
 
