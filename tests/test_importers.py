@@ -380,6 +380,9 @@ def test_text_blocks(tmp_path):
     assert (got[2].sender, got[2].text, got[2].source_ref) == (None, "只有一条没有号码的短信", "block 3 (line 10)")
     assert (got[3].sender, got[3].text) == (None, "123456")  # a number alone is a message (a code)
     assert isinstance(got[4], Rejected)
+    path.write_text("  \n\n\t\n", encoding="utf-8")
+    with pytest.raises(ImportFormatError, match="空白"):
+        list(read_export(path))
 
 
 # -- detection and whole-file errors -------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from anning.evidence.records import RawRecord, Rejected
 
-from ._common import DateError, check_file, parse_datetime, sniff_text_encoding
+from ._common import DateError, check_file, fail, parse_datetime, sniff_text_encoding
 
 FORMAT = "text"
 _NUMBER_ONLY = re.compile(r"\+?[\d][\d \-]{2,24}")
@@ -47,6 +47,8 @@ def read(path: Path) -> Iterator[RawRecord | Rejected]:
         if block:
             count += 1
             yield _record(block, count, start)
+    if count == 0:
+        raise fail("文件只有空白，没有短信", "the file contains only blank lines", path)
 
 
 def _record(lines: list[str], count: int, start: int) -> RawRecord | Rejected:
