@@ -489,3 +489,22 @@ def test_round_trip_text(tmp_path, messages):
     got = only_records(records(path, fmt="text"))
     assert [(r.text, r.sender, datetime.fromisoformat(r.received_at)) for r in got] == [
         (m["text"], m["sender"], m["received_at"]) for m in messages]
+
+
+def test_whole_file_problems_raise_before_iteration(tmp_path):
+    """The store writes nothing when read_export raises at the call: every whole-file check is eager."""
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text('<?xml version="1.0"?><!DOCTYPE smses [<!ENTITY a "x">]><smses/>')
+    no_text = write_csv(tmp_path / "cols.csv", MESSAGES, headers={"sender": "A", "text": "B"})
+    bad_encoding = tmp_path / "enc.csv"
+    bad_encoding.write_bytes(b"\xff\xfe\xff\x80,\x80\n")
+    html = tmp_path / "page.xml"
+    html.write_text("<html/>")
+    notes = tmp_path / "notes.db"
+    with sqlite3.connect(notes) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    conn.close()
+    for path, fmt in ((bomb, None), (no_text, None), (bad_encoding, "csv"), (bad_encoding, "jsonl"),
+                      (bad_encoding, "text"), (html, None), (notes, None)):
+        with pytest.raises(ImportFormatError):
+            read_export(path, fmt)

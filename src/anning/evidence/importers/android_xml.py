@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -39,13 +39,23 @@ Item = RawRecord | Rejected
 
 
 def read(path: Path) -> Iterator[Item]:
-    with path.open("rb") as fh:
+    """Checks the prolog and root element now (ImportFormatError before anything is read), then streams."""
+    fh = path.open("rb")
+    try:
         stream = SafeXmlStream(fh, path)
         root = stream.prime()
         if root not in ROOTS:
             raise fail(f"不是「SMS Backup & Restore」导出（根元素是 <{root}>，应为 <smses> 或 <calls>）",
                        f"not an SMS Backup & Restore export (root element <{root}>, expected <smses> or <calls>)",
                        path)
+    except BaseException:
+        fh.close()
+        raise
+    return _iterate(fh, stream, path)
+
+
+def _iterate(fh: BinaryIO, stream: SafeXmlStream, path: Path) -> Iterator[Item]:
+    with fh:
         counts = {"sms": 0, "mms": 0, "call": 0}
         parser = etree.iterparse(
             stream, events=("end",), tag=("sms", "mms", "call"), resolve_entities=False,

@@ -14,6 +14,7 @@ import csv
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any, TextIO
 
 from anning.evidence.records import RawRecord, Rejected
 
@@ -38,10 +39,12 @@ def pick_delimiter(header_line: str) -> str:
 
 
 def read(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
+    """Checks encoding and columns now (ImportFormatError before anything is read), then streams rows."""
     check_file(path)
     encoding = sniff_text_encoding(path)
     csv.field_size_limit(min(sys.maxsize, 1 << 30))
-    with path.open("r", encoding=encoding, errors="strict", newline="") as fh:
+    fh = path.open("r", encoding=encoding, errors="strict", newline="")
+    try:
         first = fh.readline()
         fh.seek(0)
         reader = csv.reader(fh, delimiter=pick_delimiter(first))
@@ -62,6 +65,15 @@ def read(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[RawRe
                 "name it with --map text=COLUMN (also sender=, received_at=, direction=, contact_name=)",
                 path,
             )
+    except BaseException:
+        fh.close()
+        raise
+    return _rows(fh, reader, headers, columns, path)
+
+
+def _rows(fh: TextIO, reader: Any, headers: list[str], columns: dict[str, str],
+          path: Path) -> Iterator[RawRecord | Rejected]:
+    with fh:
         number = 1  # the header is row 1, as in a spreadsheet
         try:
             for row in reader:

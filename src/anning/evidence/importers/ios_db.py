@@ -20,7 +20,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from anning.evidence.records import RawRecord, Rejected
+from anning.evidence.records import ImportFormatError, RawRecord, Rejected
 
 from ._common import clean_optional, fail, from_apple
 from .typedstream import extract_text
@@ -52,15 +52,33 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def read(path: Path) -> Iterator[RawRecord | Rejected]:
+    """Checks the database now (ImportFormatError before anything is read), then streams the messages."""
     try:
         with _connect(path) as conn:
-            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "message" not in tables:
-                raise fail("这是 SQLite 数据库，但不是 iPhone 短信数据库（没有 message 表）",
-                           "an SQLite database but not an iPhone Messages database (no message table)", path)
-            yield from _rows(conn, tables)
+            _tables(conn, path)
     except sqlite3.DatabaseError as exc:
-        raise fail("iPhone 短信数据库损坏或无法读取", f"the Messages database cannot be read ({exc})", path) from exc
+        raise _unreadable(path, exc) from exc
+    return _read(path)
+
+
+def _unreadable(path: Path, exc: Exception) -> ImportFormatError:
+    return fail("iPhone 短信数据库损坏或无法读取", f"the Messages database cannot be read ({exc})", path)
+
+
+def _tables(conn: sqlite3.Connection, path: Path) -> set[str]:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "message" not in tables:
+        raise fail("这是 SQLite 数据库，但不是 iPhone 短信数据库（没有 message 表）",
+                   "an SQLite database but not an iPhone Messages database (no message table)", path)
+    return tables
+
+
+def _read(path: Path) -> Iterator[RawRecord | Rejected]:
+    try:
+        with _connect(path) as conn:
+            yield from _rows(conn, _tables(conn, path))
+    except sqlite3.DatabaseError as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def _rows(conn: sqlite3.Connection, tables: set[str]) -> Iterator[RawRecord | Rejected]:

@@ -19,8 +19,12 @@ FORMAT = "jsonl"
 
 
 def read(path: Path, mapping: Mapping[str, str] | None = None) -> Iterator[RawRecord | Rejected]:
+    """Checks the file and its encoding now (ImportFormatError before anything is read), then streams."""
     check_file(path)
-    encoding = sniff_text_encoding(path)
+    return _read(path, sniff_text_encoding(path), mapping)
+
+
+def _read(path: Path, encoding: str, mapping: Mapping[str, str] | None) -> Iterator[RawRecord | Rejected]:
     with path.open("r", encoding=encoding, errors="strict", newline=None) as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():

@@ -27,8 +27,12 @@ _TIME_LINE = re.compile(r"(?:时间|日期|接收时间|time|date)\s*[:：]\s*(?
 
 
 def read(path: Path) -> Iterator[RawRecord | Rejected]:
+    """Checks the file and its encoding now (ImportFormatError before anything is read), then streams."""
     check_file(path)
-    encoding = sniff_text_encoding(path)
+    return _read(path, sniff_text_encoding(path))
+
+
+def _read(path: Path, encoding: str) -> Iterator[RawRecord | Rejected]:
     block: list[str] = []
     start = 0
     count = 0
