@@ -10,7 +10,7 @@ file with 65,536-row row groups and cached under ``benchmarks/results/``. Each r
 a fresh process, timed from start to exit. Figures: wall time, msg/s, msg/s per process, msg per CPU-second
 (user + system of the command and all its workers: fair even when other work shares the machine), peak RSS
 of the largest single process (``wait4`` rusage) and the peak summed RSS of the process tree (sampled from
-/proc every 0.2 s), and the other load on the machine during the run. Results go to
+/proc every 0.5 s), and the other load on the machine during the run. Results go to
 ``benchmarks/results/scale-latest.json``.
 """
 
@@ -102,7 +102,7 @@ def timed(cmd: list[str], n: int, procs: int, env: dict[str, str] | None = None)
 
     def sample() -> None:
         nonlocal peak
-        while not done.wait(0.2):
+        while not done.wait(0.5):
             peak = max(peak, _tree_rss(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -170,6 +170,7 @@ def main() -> None:
     ap.add_argument("--spark-n", type=int, default=0, help="messages for the Spark runs (0: skip Spark)")
     ap.add_argument("--spark-partitions", default="1,2")
     ap.add_argument("--aggregate", action="store_true", help="time `anning aggregate` on a verdict file")
+    ap.add_argument("--tag", default="latest", help="results go to benchmarks/results/scale-TAG.json")
     args = ap.parse_args()
 
     report: dict[str, Any] = {
@@ -180,7 +181,7 @@ def main() -> None:
                                  cwd=HERE).stdout.strip(),
         "batch": {}, "spark": {},
     }
-    out_json = RESULTS / "scale-latest.json"
+    out_json = RESULTS / f"scale-{args.tag}.json"
     src = input_file(args.n, args.seed)
     print(f"input: {src} ({src.stat().st_size / 2**20:.1f} MB)", flush=True)
     for jobs in [int(j) for j in args.jobs.split(",") if j]:

@@ -250,6 +250,12 @@ def test_parquet_to_parquet(cli, tmp_path):
     assert rows[3]["error"] and rows[3]["kind"] is None
     assert rows[0]["error"] is None
     assert json.loads(rows[0]["entities"])["sender"]["type"] == "service_95"
+    # the Arrow verdict schema (docs/scale.md): nested lists of structs and the kept input columns
+    assert table.schema.metadata[b"anning.verdict_schema"] == b"1.0"
+    assert table.schema.field("signals").type.value_type.field("rule").type == pa.string()
+    assert rows[0]["sender"] == "95588" and rows[0]["text"] == COLLECTION and rows[0]["local_hour"] == 23
+    assert rows[0]["sender_type"] == "service_95" and rows[0]["night"] is True
+    assert all(COLLECTION[s["start"]:s["end"]] == s["evidence"] for s in rows[0]["signals"] if s["start"] is not None)
 
 
 def test_cross_formats_agree(cli, tmp_path, jsonl_in):
