@@ -201,17 +201,26 @@ class Engine:
         flag_kinds = sc.get("flag_kinds", {})
         risk = float(sc["kind_risk"].get(kind, 0))
         behaviours: list[str] = list(sc.get("kind_behaviours", {}).get(kind, []))
+        rules = k.rules
+        behaviour_kinds = sc.get("behaviour_kinds", {})
         for s in signals:
-            r = k.rules[s.rule]
+            r = rules[s.rule]
             rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds),
-                          *s.detail.get("flags", [])]
-            rule_flags = [f for f in rule_flags if kind in flag_kinds.get(f, (kind,))]
+                          *s.detail.get("flags", ())] if r.flags_if_kind or s.detail else list(r.flags)
+            if rule_flags:
+                rule_flags = [f for f in rule_flags if kind in flag_kinds.get(f, (kind,))]
+                for f in rule_flags:
+                    if f not in flags:
+                        flags.append(f)
             weight = model_votes.get(kind, 0.0) if s.detector == "model" else r.kinds.get(kind, 0.0)
             hits.append(Hit(s, r.label[lang], round(weight, 3), r.risk, tuple(rule_flags), r.behaviours,
                             r.visible))
             risk += r.risk
-            flags.extend(f for f in rule_flags if f not in flags)
-            behaviours.extend(b for b in r.behaviours if b not in behaviours and self._behaviour_applies(b, kind))
+            for b in r.behaviours:
+                if b not in behaviours:
+                    allowed = behaviour_kinds.get(b)
+                    if allowed is None or kind in allowed:
+                        behaviours.append(b)
         flags.sort(key=self._flag_rank.__getitem__)
         risk_score = max(0, min(100, round(risk)))
         level_id, level_label = self._risk_level(risk_score)
