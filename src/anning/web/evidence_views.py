@@ -324,14 +324,8 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
         for key in [k for k, j in jobs.items() if j.done and now - j.started > JOB_TTL]:
             del jobs[key]
 
-    @app.post("/evidence/import", max_body_size=2 * state.upload_limit + MULTIPART_OVERHEAD)  # hard backstop
-    async def upload(request: Request) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > state.upload_limit + MULTIPART_OVERHEAD:
-            raise HTTPException(413)  # refused before reading the body, with a page that says why
-        form = await secure_form(request, max_files=1, max_part=FORM_LIMIT)
-        lang = lang_of(request)
-        file = form.get("file")
+    async def save_upload(file: Any, lang: str) -> tuple[Path, Path]:
+        """Check the upload (size, extension, first bytes) and copy it into a private temporary directory."""
         if not isinstance(file, UploadFile) or not file.filename:
             raise HTTPException(400, t("no_file", lang))
         if file.size is not None and file.size > state.upload_limit:
@@ -352,8 +346,25 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
             with target.open("wb") as out:
                 shutil.copyfileobj(file.file, out, 1 << 20)
 
-        await run_in_threadpool(save)
-        job = ImportJob(secrets.token_urlsafe(12), safe_filename(file.filename))
+        try:
+            await run_in_threadpool(save)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        return target, workdir
+
+    @app.post("/evidence/import", max_body_size=2 * state.upload_limit + MULTIPART_OVERHEAD)  # hard backstop
+    async def upload(request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > state.upload_limit + MULTIPART_OVERHEAD:
+            raise HTTPException(413)  # refused before reading the body, with a page that says why
+        form = await secure_form(request, max_files=1, max_part=FORM_LIMIT)
+        try:
+            target, workdir = await save_upload(form.get("file"), lang_of(request))
+        finally:
+            await form.close()  # the spooled upload is deleted now, not at garbage collection
+        filename = target.name
+        job = ImportJob(secrets.token_urlsafe(12), filename)
         with jobs_lock:
             prune_jobs()
             running = sum(not j.done for j in jobs.values())
