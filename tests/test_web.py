@@ -177,7 +177,8 @@ def test_host_helpers():
     assert host_name("[::1]:80") == "::1" and host_name("Example.com:80") == "example.com"
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.0.2")
-    assert Guard.for_bind("0.0.0.0", "t").host_ok("anything.lan")
+    assert Guard.for_bind("0.0.0.0", "t").host_ok("anything.lan")  # the token guards
+    assert not Guard.for_bind("0.0.0.0", None).host_ok("evil.example")  # no token: own names only
     assert not Guard.for_bind("192.168.0.2", "t").host_ok("evil.example")
 
 

@@ -12,6 +12,7 @@ Only the standard library: hmac, hashlib, secrets, ipaddress.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -83,9 +84,14 @@ class Guard:
 
     @classmethod
     def for_bind(cls, bind_host: str, token: str | None, extra_hosts: Iterable[str] = ()) -> Guard:
-        hosts = {"localhost", "127.0.0.1", "::1"} if is_loopback(bind_host) else set()
-        if not is_loopback(bind_host):
-            hosts |= {"*"} if bind_host in ("0.0.0.0", "::", "") else {host_name(bind_host)}
+        hosts = {"localhost", "127.0.0.1", "::1"}
+        if bind_host in ("0.0.0.0", "::", ""):
+            if token:  # the token keeps a rebinding page out: its cookie is not the attacker's to send
+                hosts.add("*")
+            else:  # no token: only this machine's own names and addresses
+                hosts |= _own_names()
+        elif not is_loopback(bind_host):
+            hosts.add(host_name(bind_host))
         hosts |= {host_name(h) for h in extra_hosts}
         return cls(frozenset(hosts), token)
 
@@ -109,6 +115,16 @@ class Guard:
         if not secret or not presented:
             return False
         return hmac.compare_digest(self.csrf_for(secret), presented)
+
+
+def _own_names() -> set[str]:
+    import socket
+
+    name = socket.gethostname()
+    names = {name.lower(), socket.getfqdn().lower()}
+    with contextlib.suppress(OSError):
+        names |= set(socket.gethostbyname_ex(name)[2])
+    return names
 
 
 def new_csrf_secret() -> str:
