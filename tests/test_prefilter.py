@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from anning.detectors import rules
-from anning.detectors.prefilter import Prefilter, literal_alternatives, required_factors
+from anning.detectors.prefilter import Prefilter, further_factors, literal_alternatives, required_factors
 
 REPO = Path(__file__).resolve().parents[1]
 MESSAGES = [json.loads(line)["text"] for path in sorted((REPO / "src" / "anning" / "corpus").glob("*.jsonl"))
@@ -48,6 +48,26 @@ def test_every_factor_really_is_required():
             for text in MESSAGES[::7]:
                 for m in pattern.finditer(text.lower()):
                     assert any(f in m.group(0) for f in factors), (rule.id, pattern.pattern, m.group(0))
+
+
+def test_further_factors():
+    assert further_factors("(?:已|已经)逾期\\d+天") == (frozenset({"天"}), frozenset({"已"}))
+    assert further_factors("欠款|拖欠") == ()
+    assert further_factors("[\u4e00-\u9fff]{1,2}") == ()
+
+
+def test_every_further_factor_really_is_required():
+    """Each further set too has a member in every match found on the corpus."""
+    from anning.knowledge import load_knowledge
+
+    k = load_knowledge()
+    for rule in k.rules_for("rules"):
+        for pattern in rule.patterns:
+            also = further_factors(pattern.pattern)
+            for text in MESSAGES[::5]:
+                for m in pattern.finditer(text.lower()):
+                    for factors in also:
+                        assert any(f in m.group(0) for f in factors), (rule.id, pattern.pattern, m.group(0))
 
 
 def test_prefilter_changes_no_result(engine):

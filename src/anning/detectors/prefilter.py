@@ -147,6 +147,45 @@ def required_factors(pattern: str) -> frozenset[str] | None:
     return frozenset(factors)
 
 
+@lru_cache(maxsize=4096)
+def further_factors(pattern: str) -> tuple[frozenset[str], ...]:
+    """Other literal sets each of which must also have a member in every match: the factor sets of the
+    remaining top-level elements besides the best one (``required_factors``). A text lacking any of
+    them cannot match either."""
+    try:
+        tree = P.parse(pattern)
+    except re.error:
+        return ()
+    best = required_factors(pattern)
+    if best is None:
+        return ()
+    out: list[frozenset[str]] = []
+    run: list[set[str]] = []
+
+    def flush() -> None:
+        if run:
+            strings = {""}
+            for chars in run:
+                strings = {s + c for s in strings for c in chars}
+                if len(strings) > MAX_FACTORS:
+                    break
+            if len(strings) <= MAX_FACTORS:
+                out.append(frozenset(strings))
+            run.clear()
+
+    for node in list(tree):
+        single = _literal_set(node)
+        if single is not None:
+            run.append(single)
+            continue
+        flush()
+        sub = _node_factors(node)
+        if sub is not None:
+            out.append(frozenset(sub))
+    flush()
+    return tuple(sorted({f for f in out if f and "" not in f and f != best}, key=sorted))
+
+
 FACTORS_FILE = "prefilter-factors.json"
 _second = itemgetter(1)
 
@@ -175,6 +214,14 @@ def factors_for(source: str) -> frozenset[str] | None:
     return required_factors(source)
 
 
+def further_factors_for(source: str) -> tuple[frozenset[str], ...]:
+    table = shipped_factors()
+    key = "also:" + _source_key(source)
+    if key in table:
+        return tuple(frozenset(f) for f in table[key])
+    return further_factors(source)
+
+
 def is_pure_literal(source: str, factors: frozenset[str] | None) -> bool:
     table = shipped_factors()
     key = "pure:" + _source_key(source)
@@ -195,6 +242,7 @@ class Prefilter:
         self.pure: set[tuple[str, int]] = set()
         self.factors: dict[tuple[str, int], frozenset[str] | None] = {}
         by_factor: dict[str, list[tuple[str, int]]] = {}
+        self._sources = {(rule_id, index): source for rule_id, index, source in patterns}
         for rule_id, index, source in patterns:
             factors = factors_for(source)
             self.factors[(rule_id, index)] = factors
@@ -224,6 +272,25 @@ class Prefilter:
                 self._targets.append(tuple(targets))
                 self._pure_targets.append(tuple(t for t in targets if t in self.pure))
             self._has_pure = frozenset(i for i, t in enumerate(self._pure_targets) if t)
+            # further required sets per pattern, as sets of factor indices (new factors added as needed)
+            self._further: dict[tuple[str, int], tuple[frozenset[int], ...]] = {}
+            index_of = {factor: i for i, factor in enumerate(self._by_factor)}
+            for key, factors in self.factors.items():
+                if factors is None or key in self.pure:
+                    continue
+                needs = []
+                for extra in further_factors_for(self._sources[key]):
+                    for f in extra:
+                        if f not in index_of:
+                            index_of[f] = len(self._targets)
+                            automaton.add_word(f, index_of[f])
+                            self._lengths.append(len(f))
+                            self._targets.append(())
+                            self._pure_targets.append(())
+                    needs.append(frozenset(index_of[f] for f in extra))
+                if needs:
+                    self._further[key] = tuple(needs)
+            self._checked = frozenset(self._further)
             if self._by_factor:
                 automaton.make_automaton()
             self._automaton = automaton
@@ -259,6 +326,10 @@ class Prefilter:
         targets = self._targets
         for index in indices:
             keys.update(targets[index])
+        further = self._further
+        for key in keys & self._checked:
+            if any(need.isdisjoint(indices) for need in further[key]):
+                keys.discard(key)
         if not self._has_pure.isdisjoint(indices):
             lengths, pure_targets = self._lengths, self._pure_targets
             for end, index in hits:
@@ -294,6 +365,9 @@ def write_factors_file(path: Path | None = None) -> Path:
             key = _source_key(source)
             table[key] = sorted(factors) if factors is not None else None
             table["pure:" + key] = factors is not None and literal_alternatives(source) == factors
+            also = further_factors(source)
+            if also:
+                table["also:" + key] = [sorted(f) for f in also]
     path = path or Path(str(resources.files("anning") / "data" / FACTORS_FILE))
     path.write_text(json.dumps(table, ensure_ascii=False, sort_keys=True, indent=0) + "\n", encoding="utf-8")
     return path
