@@ -186,6 +186,26 @@ def test_keep_as_evidence_and_read_the_guide(server, device):
     assert not errors, errors
 
 
+def test_make_a_letter_from_a_verdict(server, device):
+    """Verdict → 用它生成文书 carries the message to the letters page. The letter form, preview and
+    PDF/DOCX download need ``anning.documents``; until it is installed the page says so."""
+    from anning.web.letter_views import letters_available
+
+    size, page, errors = device
+    page.goto(server["url"] + "/")
+    page.fill("#text", MESSAGE)
+    page.click("#check-button")
+    page.click("#letter-button")
+    page.wait_for_selector("#letters")
+    assert "授权专员到预留证件地上访" in page.inner_text("#letter-message")
+    no_overflow(page)
+    shot(page, f"{size}-4-letter")
+    if not letters_available():
+        assert page.locator("#letters-missing").is_visible()
+        return
+    assert not errors, errors
+
+
 def test_upload_backup_timeline_verify_download(server, device, tmp_path):
     size, page, errors = device
     backup = tmp_path / f"sms-{size}.xml"

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from anning.web.app import WebState, field_text, lang_of, secure_form
-from anning.web.strings import t
+from anning.web.app import WebState, field_text, secure_form
 
 
 def letters_available() -> bool:
@@ -22,14 +21,15 @@ def letters_available() -> bool:
 def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -> None:
     @app.get("/letters", response_class=HTMLResponse)
     async def letters(request: Request) -> HTMLResponse:
-        if not letters_available():
-            return page(request, "error.html", status=503, message=t("letters_missing", lang_of(request)))
-        return page(request, "letters.html", message={"text": "", "sender": "", "at": ""})
+        available = letters_available()
+        return page(request, "letters.html", status=200 if available else 503, available=available,
+                    message={"text": "", "sender": "", "at": ""})
 
     @app.post("/letters/from-message", response_class=HTMLResponse)
     async def from_message(request: Request) -> Response:
         form = await secure_form(request)
-        if not letters_available():
-            return page(request, "error.html", status=503, message=t("letters_missing", lang_of(request)))
-        message = {"text": field_text(form, "text"), "sender": field_text(form, "sender"), "at": field_text(form, "at")}
-        return page(request, "letters.html", message=message)
+        available = letters_available()
+        message = {"text": field_text(form, "text")[:5000], "sender": field_text(form, "sender")[:40],
+                   "at": field_text(form, "at")[:40]}
+        return page(request, "letters.html", status=200 if available else 503, available=available,
+                    message=message)
