@@ -69,8 +69,9 @@ def _cpu_total() -> tuple[float, float]:
     return sum(parts) - idle, sum(parts)
 
 
-def _tree_rss(pid: int) -> int:
-    """Summed RSS (bytes) of ``pid`` and its descendants."""
+def _tree(pid: int, cpu: dict[int, float]) -> int:
+    """Summed RSS (bytes) of ``pid`` and its descendants; records each one's CPU seconds in ``cpu`` (so
+    processes that are never waited for, like Spark's JVM and its Python workers, are counted too)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -81,12 +82,15 @@ def _tree_rss(pid: int) -> int:
             except (OSError, IndexError, ValueError):
                 continue
     total, todo = 0, [pid]
-    page = os.sysconf("SC_PAGE_SIZE")
+    page, tick = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
     while todo:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/statm") as fh:
                 total += int(fh.read().split()[1]) * page
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            cpu[p] = max(cpu.get(p, 0.0), (int(fields[11]) + int(fields[12])) / tick)
         except (OSError, IndexError, ValueError):
             pass
         todo.extend(children.get(p, []))
@@ -99,11 +103,12 @@ def timed(cmd: list[str], n: int, procs: int, env: dict[str, str] | None = None)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = 0
     done = threading.Event()
+    seen_cpu: dict[int, float] = {}
 
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.5):
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, _tree(proc.pid, seen_cpu))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -116,7 +121,8 @@ def timed(cmd: list[str], n: int, procs: int, env: dict[str, str] | None = None)
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
     busy1, total1 = _cpu_total()
-    cpu = usage.ru_utime + usage.ru_stime
+    # rusage covers the command and the workers it waited for; the sampled tree also sees the others
+    cpu = max(usage.ru_utime + usage.ru_stime, sum(seen_cpu.values()))
     cores = os.cpu_count() or 1
     machine_busy = (busy1 - busy0) / max(total1 - total0, 1) * cores  # cores busy on the whole machine
     return {
