@@ -83,6 +83,8 @@ _ONE_TO_ONE: set[str] = set()  # characters known to fold to exactly one charact
 def _fold(original: str) -> tuple[str, list[int] | None]:
     """Per-character folding; offsets are None when every character maps to exactly one."""
     table = _FOLD
+    if _ONE_TO_ONE.issuperset(original):  # the usual case once the common characters have been seen
+        return original.translate(table), None
     unknown = set(original) - _ONE_TO_ONE
     for c in unknown:
         if len(table[ord(c)]) == 1:
