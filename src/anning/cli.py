@@ -362,5 +362,11 @@ from anning.scale.cli import aggregate  # noqa: E402
 main.add_command(aggregate)
 
 
+# Letters and reports (anning.documents): python-docx/WeasyPrint load only when a DOCX/PDF is written.
+from anning.documents.cli import letter  # noqa: E402
+
+main.add_command(letter)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
