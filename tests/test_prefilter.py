@@ -117,3 +117,37 @@ def test_requirement_gating_changes_no_verdict(engine):
         gated = engine._apply_conditions(context + rules.detect(p, k, use_prefilter=True, prior=prior))
         full = engine._apply_conditions(context + rules.detect(p, k, use_prefilter=False, gate=False))
         assert {s.rule for s in gated} == {s.rule for s in full}, text
+
+
+def test_windowed_search_finds_what_finditer_finds():
+    """Long texts search bounded patterns only near their factors: same matches as finditer."""
+    from anning.detectors.prefilter import match_window, windowed_finditer
+    from anning.knowledge import load_knowledge
+
+    k = load_knowledge()
+    texts = [m.lower() for m in MESSAGES[::4]]
+    texts += ["。".join(texts[i:i + 12]) for i in range(0, len(texts), 12)]  # long ones too
+    for rule in k.rules_for("rules"):
+        for pattern in rule.patterns:
+            factors = required_factors(pattern.pattern)
+            bounds = match_window(pattern.pattern)
+            if factors is None or bounds is None:
+                continue
+            for text in texts:
+                starts = sorted({i for f in factors for i in _find_all(text, f)})
+                got = [m.span() for m in windowed_finditer(pattern, text, starts, min(map(len, factors)), *bounds)]
+                assert got == [m.span() for m in pattern.finditer(text)], (rule.id, pattern.pattern)
+
+
+def _find_all(text: str, sub: str):
+    i = text.find(sub)
+    while i >= 0:
+        yield i
+        i = text.find(sub, i + 1)
+
+
+def test_match_window():
+    from anning.detectors.prefilter import match_window
+
+    assert match_window("逾期\\d{1,3}天(?!内)") == (6, 1)
+    assert match_window("逾期\\d+天") is None

@@ -13,7 +13,7 @@ import json
 import re
 import re._constants as C
 import re._parser as P
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from operator import itemgetter
@@ -186,6 +186,77 @@ def further_factors(pattern: str) -> tuple[frozenset[str], ...]:
     return tuple(sorted({f for f in out if f and "" not in f and f != best}, key=sorted))
 
 
+def _lookahead_reach(seq) -> int | None:
+    """Upper bound on how far past the characters it consumes a match attempt may look (the widths of
+    all lookaheads added up); None when the pattern has a construct this does not model."""
+    total = 0
+    for op, av in seq:
+        if op is C.ASSERT or op is C.ASSERT_NOT:
+            direction, sub = av
+            if direction == 1:
+                total += sub.getwidth()[1]
+            inner = _lookahead_reach(sub)
+        elif op is C.SUBPATTERN:
+            inner = _lookahead_reach(av[-1])
+        elif op is C.BRANCH:
+            parts = [_lookahead_reach(b) for b in av[1]]
+            inner = None if None in parts else sum(parts)
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            inner = _lookahead_reach(av[2])
+        elif op is C.ATOMIC_GROUP:
+            inner = _lookahead_reach(av)
+        elif op in (C.GROUPREF, C.GROUPREF_EXISTS, C.GROUPREF_IGNORE, C.GROUPREF_LOC_IGNORE,
+                    C.GROUPREF_UNI_IGNORE):
+            return None
+        else:
+            inner = 0
+        if inner is None:
+            return None
+        total += inner
+    return total
+
+
+@lru_cache(maxsize=4096)
+def match_window(pattern: str) -> tuple[int, int] | None:
+    """``(longest match, lookahead reach)`` when every match of ``pattern`` is at most that long and its
+    lookaheads are bounded; None otherwise. See ``windowed_finditer``."""
+    try:
+        tree = P.parse(pattern)
+    except re.error:
+        return None
+    longest = tree.getwidth()[1]
+    reach = _lookahead_reach(list(tree))
+    if longest >= C.MAXREPEAT or reach is None or reach >= C.MAXREPEAT:
+        return None
+    return longest, reach
+
+
+def windowed_finditer(pattern: re.Pattern[str], text: str, starts: list[int], shortest_factor: int,
+                      longest: int, reach: int) -> Iterator[re.Match[str]]:
+    """The matches ``pattern.finditer(text)`` gives, found by searching only near factor occurrences.
+
+    ``starts``: sorted start positions of the pattern's required factors in ``text``. A match contains
+    a factor occurrence at some q and is at most ``longest`` long, so it starts within
+    [q + shortest_factor − longest, q]; characters more than ``longest + reach`` past q are never looked
+    at by an attempt starting at or before q (lookbehinds and ``^`` see the real text before ``pos``;
+    the extra 2 keep ``$`` away from ``endpos``). So a search in that window that finds a match
+    starting at or before q finds exactly the match ``finditer`` would; otherwise no match starts at
+    or before q. Patterns here never match the empty string (they contain a factor)."""
+    n = len(text)
+    pos = 0
+    for q in starts:
+        if q < pos:
+            continue
+        while True:
+            m = pattern.search(text, max(pos, q + shortest_factor - longest), min(n, q + longest + reach + 2))
+            if m is None or m.start() > q:
+                break
+            yield m
+            pos = m.end()
+            if pos > q:
+                break
+
+
 FACTORS_FILE = "prefilter-factors.json"
 _second = itemgetter(1)
 
@@ -291,6 +362,7 @@ class Prefilter:
                 if needs:
                     self._further[key] = tuple(needs)
             self._checked = frozenset(self._further)
+            self._index_of = index_of
             if self._by_factor:
                 automaton.make_automaton()
             self._automaton = automaton
@@ -336,6 +408,33 @@ class Prefilter:
                 for key in pure_targets[index]:
                     occurrences.setdefault(key, []).append((end - lengths[index] + 1, end + 1))
         return keys, occurrences
+
+    def window(self, key: tuple[str, int]) -> tuple[tuple[int, ...], int, int, int] | None:
+        """For a pattern that can be searched near its factors: (factor indices, shortest factor,
+        longest match, lookahead reach); None for a pure literal list or an unbounded pattern."""
+        try:
+            return self._windows[key]
+        except KeyError:
+            pass
+        except AttributeError:
+            self._windows: dict = {}
+        factors = self.factors.get(key)
+        info = None
+        if factors is not None and key not in self.pure:
+            bounds = match_window(self._sources[key])
+            if bounds is not None:
+                self.automaton  # noqa: B018 - builds the factor index
+                info = (tuple(self._index_of[f] for f in factors), min(map(len, factors)), *bounds)
+        self._windows[key] = info
+        return info
+
+    def starts(self, text: str) -> dict[int, list[int]]:
+        """Factor index → sorted start positions of that factor in ``text``."""
+        out: dict[int, list[int]] = {}
+        lengths = self._lengths
+        for end, index in self.automaton.iter(text):
+            out.setdefault(index, []).append(end - lengths[index] + 1)
+        return out
 
     def candidates(self, text: str) -> set[tuple[str, int]]:
         return set(self.scan(text))

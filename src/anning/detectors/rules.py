@@ -8,12 +8,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 from anning.detectors import Prepared
-from anning.detectors.prefilter import Prefilter
+from anning.detectors.prefilter import Prefilter, windowed_finditer
 from anning.knowledge import Knowledge
 from anning.knowledge.loader import Rule
 from anning.model import Signal
 
 MAX_SPANS_PER_RULE = 8
+LONG_TEXT = 400  # from this length, bounded patterns are searched only near their factors
 
 
 @lru_cache(maxsize=4)
@@ -65,12 +66,14 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
     if keys is not None:  # visit only the rules the prefilter let through
         rules = [rules[i] for i in sorted({order[rule_id] for rule_id, _ in keys})]
 
+    long_text: list | None = [] if keys is not None and len(text) >= LONG_TEXT else None
+
     fired_ids = set(prior)
     fired_groups = {k.rules[r].group for r in prior if r in k.rules}
     signals: list[Signal] = []
 
     def run(rule: Rule) -> None:
-        signal = _match(rule, p, prefilter, keys, occurrences, allowed)
+        signal = _match(rule, p, prefilter, keys, occurrences, allowed, long_text)
         if signal is not None:
             signals.append(signal)
             fired_ids.add(rule.id)
@@ -100,7 +103,9 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
 
 
 def _match(rule: Rule, p: Prepared, prefilter: Prefilter, keys: set | None, occurrences: dict,
-           allowed: set | None) -> Signal | None:
+           allowed: set | None, long_text: list | None = None) -> Signal | None:
+    """``long_text``: a list (filled on first use with the factor start positions) when the text is long
+    enough for ``windowed_finditer`` to pay; it yields the same matches as ``finditer``."""
     text = p.nt.text
     span = p.nt.span
     spans = []
@@ -115,7 +120,17 @@ def _match(rule: Rule, p: Prepared, prefilter: Prefilter, keys: set | None, occu
         elif allowed is not None and key not in allowed:
             continue
         pattern, has_ev = _compiled(rule, index)
-        for m in pattern.finditer(text):
+        matches = None
+        if long_text is not None:
+            window = prefilter.window(key)
+            if window is not None:
+                if not long_text:
+                    long_text.append(prefilter.starts(text))
+                by_index = long_text[0]
+                indices, shortest, longest, reach = window
+                starts = sorted(q for i in indices for q in by_index.get(i, ()))
+                matches = windowed_finditer(pattern, text, starts, shortest, longest, reach)
+        for m in matches if matches is not None else pattern.finditer(text):
             a, b = m.span()
             if a == b:
                 continue
