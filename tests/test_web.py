@@ -270,6 +270,19 @@ def test_package_download_is_a_zip_with_a_fixed_name(client):
     assert r.content[:2] == b"PK"
 
 
+def test_letter_preview_and_download(client):
+    pytest.importorskip("anning.documents")
+    token = csrf_of(client, "/letters")
+    form = {"csrf_token": token, "kind": "stop_contact", "text": MESSAGE, "name": "王小明", "action": "preview"}
+    r = client.post("/letters/make", data=form)
+    assert r.status_code == 200 and "王小明" in r.text
+    assert "sandbox" in r.headers["content-security-policy"] and "script" not in r.headers["content-security-policy"]
+    r = client.post("/letters/make", data=form | {"action": "docx"})
+    assert r.content[:2] == b"PK" and r.headers["content-disposition"] == 'attachment; filename="stop_contact.docx"'
+    assert client.post("/letters/make", data=form | {"phone": "<script>"}).status_code == 400
+    assert client.post("/letters/make", data=form | {"kind": "../../etc"}).status_code == 400
+
+
 # -- path traversal ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", ["/static/../app.py", "/static/..%2fapp.py", "/static/%2e%2e/app.py",
                                   "/static/%2e%2e%2f%2e%2e%2fcli.py", "/static//etc/passwd",

@@ -197,12 +197,24 @@ def test_make_a_letter_from_a_verdict(server, device):
     page.click("#check-button")
     page.click("#letter-button")
     page.wait_for_selector("#letters")
-    assert "授权专员到预留证件地上访" in page.inner_text("#letter-message")
-    no_overflow(page)
-    shot(page, f"{size}-4-letter")
+    assert "授权专员到预留证件地上访" in (page.input_value("#letter-text") if letters_available()
+                                         else page.inner_text("#letter-message"))
     if not letters_available():
         assert page.locator("#letters-missing").is_visible()
         return
+    page.fill("#name", "王小明")
+    page.fill("#phone", "13800138000")
+    page.click("#preview-button")
+    frame = page.frame_locator("#letter-preview")
+    frame.locator("body", has_text="王小明").wait_for(timeout=20_000)
+    no_overflow(page)
+    shot(page, f"{size}-4-letter")
+    fmt = "pdf" if size == "phone" else "docx"  # one of each, to keep the suite fast
+    with page.expect_download(timeout=30_000) as info:
+        page.click(f"#{fmt}-button")
+    data = Path(info.value.path()).read_bytes()
+    assert data[:4] == (b"%PDF" if fmt == "pdf" else b"PK\x03\x04")
+    assert info.value.suggested_filename.endswith("." + fmt)
     assert not errors, errors
 
 

@@ -101,26 +101,6 @@
 
   document.querySelectorAll("form.upload").forEach(enhanceUpload);
 
-  // --- letter preview: reload the frame from the form without leaving the page ---------------
-  document.querySelectorAll("form.letter-form").forEach(function (form) {
-    const frame = document.getElementById("letter-preview");
-    const btn = form.querySelector("button[value=preview]");
-    if (!frame || !btn) return;
-    form.addEventListener("submit", function (ev) {
-      if (ev.submitter !== btn) return;
-      ev.preventDefault();
-      form.target = "letter-preview";
-      const action = form.action;
-      const hidden = document.createElement("input");
-      hidden.type = "hidden"; hidden.name = "action"; hidden.value = "preview";
-      form.appendChild(hidden);
-      form.submit();
-      hidden.remove();
-      form.target = "";
-      form.action = action;
-      frame.hidden = false;
-    });
-  });
 })();
 
 // --- import job page: poll the job and show the count, then reload for the summary --------------
