@@ -380,3 +380,33 @@ def test_cli_from_an_evidence_case(cli, tmp_path: Path, engine) -> None:
     assert "联系与债务无关的第三人" in text and "第四百六十五条" in text
     r = cli("letter", "complaint", "--case", "999", "--db", str(db))
     assert r.returncode == 2 and "999" in r.stderr
+
+
+def test_cli_prompts_on_a_terminal_and_not_with_no_input(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    exe = Path(sys.executable).parent / "anning"
+    out = tmp_path / "note.md"
+    master, slave = os.openpty()
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
+    try:
+        proc = subprocess.Popen([str(exe), "letter", "friends_note", "--message", THIRD_PARTY, "--out", str(out)],
+                                stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        os.write(master, "王五\n".encode())
+        _stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 0, stderr.decode()
+    text = out.read_text(encoding="utf-8")
+    assert "王五" in text and "【请填写：姓名】" not in text
+
+
+def test_anning_check_does_not_load_the_document_libraries() -> None:
+    import sys
+
+    code = ("import sys, anning.cli; bad = [m for m in ('docx', 'weasyprint', 'jinja2', 'markdown_it') "
+            "if m in sys.modules]; print(bad)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert r.stdout.strip() == "[]"
