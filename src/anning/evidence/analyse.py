@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -28,6 +28,9 @@ def _init_worker(model: str | None) -> None:
     from anning.engine import Engine
 
     _worker_engine = Engine(model=model)
+    from anning.scale.arrow import freeze_heap
+
+    freeze_heap()
 
 
 def _work(items: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any] | None]:
@@ -58,15 +61,26 @@ class Analyser:
 
     def verdicts(self, records: Sequence[RawRecord], times: Sequence[str | None]) -> list[dict[str, Any] | None]:
         """One verdict per record (None for calls and empty texts); ``times`` are the stored times."""
+        return self.submit(records, times)()
+
+    def submit(self, records: Sequence[RawRecord],
+               times: Sequence[str | None]) -> Callable[[], list[dict[str, Any] | None]]:
+        """Start analysing; the returned function waits for the verdicts. With a pool, the caller can
+        store the previous batch while the workers analyse this one."""
         todo = [i for i, r in enumerate(records) if r.record_type != "call" and r.text.strip()]
         items = [(records[i].text, records[i].sender, times[i]) for i in todo]
         if self.pool is None:
-            results = [_verdict(self.engine, *item) for item in items]
+            done = [_verdict(self.engine, *item) for item in items]
+            futures = None
         else:
             size = max(1, -(-len(items) // (self.jobs * 2)))
-            parts = [items[i:i + size] for i in range(0, len(items), size)]
-            results = [v for part in self.pool.map(_work, parts) for v in part]
-        out: list[dict[str, Any] | None] = [None] * len(records)
-        for i, verdict in zip(todo, results, strict=True):
-            out[i] = verdict
-        return out
+            futures = [self.pool.submit(_work, items[i:i + size]) for i in range(0, len(items), size)]
+
+        def result() -> list[dict[str, Any] | None]:
+            results = done if futures is None else [v for f in futures for v in f.result()]
+            out: list[dict[str, Any] | None] = [None] * len(records)
+            for i, verdict in zip(todo, results, strict=True):
+                out[i] = verdict
+            return out
+
+        return result

@@ -413,16 +413,15 @@ class EvidenceStore:
         status = "complete"
         try:
             with Analyser(jobs=jobs, engine=engine) as analyser:
+                pending = None  # the previous batch is stored while workers analyse the next one
                 for chunk in _chunks(self._new_records(items, summary), COMMIT_EVERY):
-                    prepared = [self._prepare(r, None, summary.import_id) for r in chunk]
-                    verdicts = analyser.verdicts(chunk, [p["received_at"] for p in prepared])
-                    seqs = self._append([self._prepare(r, v, summary.import_id)
-                                         for r, v in zip(chunk, verdicts, strict=True)])
-                    added = sum(s is not None for s in seqs)
-                    summary.new += added
-                    summary.duplicates += len(seqs) - added
-                    if on_progress:
-                        on_progress(len(chunk))
+                    times = [_china_iso(r.received_at) for r in chunk]
+                    job = analyser.submit(chunk, times)
+                    if pending:
+                        self._store_batch(*pending, summary, on_progress)
+                    pending = (chunk, job)
+                if pending:
+                    self._store_batch(*pending, summary, on_progress)
             if summary.error:
                 status = "broken"
         except BaseException:
@@ -436,6 +435,16 @@ class EvidenceStore:
                     (_now(), status, summary.read, summary.new, summary.duplicates, summary.rejected,
                      canonical_json(summary.problems), summary.import_id))
         return summary
+
+    def _store_batch(self, chunk: list[RawRecord], job: Callable[[], list[dict[str, Any] | None]],
+                     summary: ImportSummary, on_progress: Callable[[int], None] | None) -> None:
+        verdicts = job()
+        seqs = self._append([self._prepare(r, v, summary.import_id) for r, v in zip(chunk, verdicts, strict=True)])
+        added = sum(s is not None for s in seqs)
+        summary.new += added
+        summary.duplicates += len(seqs) - added
+        if on_progress:
+            on_progress(len(chunk))
 
     def _new_records(self, items: Iterable[RawRecord | Rejected], summary: ImportSummary) -> Iterator[RawRecord]:
         """New records only; a file that breaks off ends the stream (so what was read is still stored)."""
