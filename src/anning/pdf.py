@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,19 +71,7 @@ def html_to_pdf(html: str, out: Path, base_url: str | None = None) -> Path:
     if not cjk_font_available():
         raise PdfError("no Chinese (CJK) font found for the PDF; install Noto CJK "
                        "(Debian/Ubuntu: apt-get install fonts-noto-cjk; or run `make sysdeps`)")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise PdfError(f"cannot write {out}: directory {parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(tmp))
-        os.replace(tmp, out)
-    except PdfError:
-        raise
-    except Exception as exc:
-        raise PdfError(f"could not write the PDF {out}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    from anning.files import write_atomically
+
+    return write_atomically(out, lambda tmp: weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(tmp)),
+                            PdfError)

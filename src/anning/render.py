@@ -75,7 +75,7 @@ def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
     if v["violations"]:
         console.print(Text(f"\n{ui('violations')}{sep}", style="bold"))
         shown = 0
-        for _behaviour, laws in _by_behaviour(v["violations"]):
+        for _behaviour, laws in by_behaviour(v["violations"]):
             console.print(Text("  • ") + Text(laws[0]["why"], style="bold"))
             for x in laws[:MAX_LAWS_PER_BEHAVIOUR]:
                 line = Text(f"    - {x['basis']}")
@@ -109,8 +109,23 @@ def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
 
 
 def _render_entities(v, k, console, lang, ui, sep) -> None:
+    rows = entity_rows(v, k, lang)
+    if rows:
+        console.print(Text(f"\n{ui('entities')}{sep}", style="bold"))
+        for label, value in rows:
+            console.print(f"  {label}{sep}{value}")
+    s = v["entities"].get("sender")
+    if s:
+        console.print(Text(f"\n{ui('sender')}{sep}", style="bold") + Text(f"{s['raw']} — {s['label']}"
+                      + (f"（{s['carrier']}）" if s.get("carrier") else "")))
+        console.print(Text(f"  {s['proves']}", style="dim"))
+
+
+def entity_rows(v: dict[str, Any], k: Knowledge, lang: str) -> list[tuple[str, str]]:
+    """(label, value) rows of what was found, worded as the terminal shows them."""
     e = v["entities"]
-    lines = []
+    sep = "；" if lang == "zh" else "; "
+    rows: list[tuple[str, str]] = []
     for key in ENTITY_KEYS:
         items = e.get(key) or []
         if not items:
@@ -118,30 +133,22 @@ def _render_entities(v, k, console, lang, ui, sep) -> None:
         shown = []
         for it in items:
             s = it["text"]
-            if key == "amounts":
+            if key == "amounts" and it.get("value") is not None:
                 s += f" (= {it['value']:g} 元)" if lang == "zh" else f" (= CNY {it['value']:g})"
             elif key == "days_overdue" and it.get("days") is not None:
                 s += f" ({it['days']})"
-            elif key in ("phones", "accounts"):
+            elif key in ("phones", "accounts") and it.get("type"):
                 s += f" [{it['type']}]"
-            elif key == "urls":
+            elif key == "urls" and it.get("domain"):
                 s += f" [{it['domain']}]"
             shown.append(s)
-        lines.append(f"  {ui('ent_' + key)}{sep}{'；'.join(shown) if lang == 'zh' else '; '.join(shown)}")
+        rows.append((k.ui["ent_" + key][lang], sep.join(shown)))
     if e.get("verification_code_request"):
-        lines.append(f"  {ui('ent_verification_code_request')}{sep}{ui('yes')}")
-    if lines:
-        console.print(Text(f"\n{ui('entities')}{sep}", style="bold"))
-        for line in lines:
-            console.print(line)
-    s = e.get("sender")
-    if s:
-        console.print(Text(f"\n{ui('sender')}{sep}", style="bold") + Text(f"{s['raw']} — {s['label']}"
-                      + (f"（{s['carrier']}）" if s.get("carrier") else "")))
-        console.print(Text(f"  {s['proves']}", style="dim"))
+        rows.append((k.ui["ent_verification_code_request"][lang], k.ui["yes"][lang]))
+    return rows
 
 
-def _by_behaviour(violations: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def by_behaviour(violations: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for x in violations:
         groups.setdefault(x["behaviour"], []).append(x)

@@ -7,8 +7,6 @@ Nothing here imports python-docx or WeasyPrint until a DOCX or PDF is asked for.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from anning.documents.catalog import Catalog, DocumentDef, LetterDataError, load_catalog
@@ -68,17 +66,6 @@ def write_document(kind: str, facts: LetterFacts, person: Person, out: Path, fmt
 
 
 def _write_text(text: str, out: Path) -> Path:
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise DocumentError(f"cannot write {out}: directory {parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise DocumentError(f"could not write {out}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    from anning.files import write_atomically
+
+    return write_atomically(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), DocumentError)

@@ -237,26 +237,10 @@ class _Bold:
 
 def markdown_to_docx(markdown: str, out: Path, blank: re.Pattern[str], title: str, lang: str = "zh") -> Path:
     """Write ``markdown`` (a rendered letter) as a DOCX at ``out`` (temporary file, then rename)."""
-    import os
-    import tempfile
-
     from anning.documents.render import markdown_parser
+    from anning.files import write_atomically
 
     writer = _Writer(blank, lang)
     writer.doc.core_properties.title = title
     writer.build(markdown_parser().parse(markdown))
-    out = Path(out)
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise DocxError(f"cannot write {out}: directory {parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        writer.doc.save(str(tmp))
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise DocxError(f"could not write {out}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_atomically(out, lambda tmp: writer.doc.save(str(tmp)), DocxError)

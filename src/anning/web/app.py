@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from anning.render import entity_rows
 from anning.web import present
 from anning.web.security import CSRF_FIELD, CSRF_HEADER, Guard, SecurityMiddleware
 from anning.web.strings import LANGS, t
@@ -208,7 +209,7 @@ def create_app(db_path: str | Path | None = None, token: str | None = None, *, h
         return {
             "segments": present.highlight_segments(v["message"]["text"], v["signals"]),
             "law_groups": present.laws_by_behaviour(v["violations"]),
-            "entity_rows": present.entity_rows(v, state.k, lang),
+            "entity_rows": entity_rows(v, state.k, lang),
             "kind_desc": present.kind_description(state.k, v["kind"], lang),
             "ui": {key: val[lang] for key, val in state.k.ui.items()},
         }

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anning.knowledge import Knowledge
-from anning.render import ENTITY_KEYS, MAX_LAWS_PER_BEHAVIOUR
+from anning.render import MAX_LAWS_PER_BEHAVIOUR, by_behaviour
 
 
 @dataclass(frozen=True)
@@ -44,38 +44,8 @@ def highlight_segments(text: str, signals: list[dict[str, Any]]) -> list[Segment
 
 def laws_by_behaviour(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Violations grouped by the behaviour they answer, in verdict order; the first few shown open."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for x in violations:
-        groups.setdefault(x["behaviour"], []).append(x)
     return [{"behaviour": b, "why": laws[0]["why"], "shown": laws[:MAX_LAWS_PER_BEHAVIOUR],
-             "more": laws[MAX_LAWS_PER_BEHAVIOUR:]} for b, laws in groups.items()]
-
-
-def entity_rows(v: dict[str, Any], k: Knowledge, lang: str) -> list[tuple[str, str]]:
-    """(label, value) rows of what was found, worded as the terminal shows them."""
-    e = v["entities"]
-    sep = "；" if lang == "zh" else "; "
-    rows: list[tuple[str, str]] = []
-    for key in ENTITY_KEYS:
-        items = e.get(key) or []
-        if not items:
-            continue
-        shown = []
-        for it in items:
-            s = it["text"]
-            if key == "amounts" and it.get("value") is not None:
-                s += f" (= {it['value']:g} 元)" if lang == "zh" else f" (= CNY {it['value']:g})"
-            elif key == "days_overdue" and it.get("days") is not None:
-                s += f" ({it['days']})"
-            elif key in ("phones", "accounts") and it.get("type"):
-                s += f" [{it['type']}]"
-            elif key == "urls" and it.get("domain"):
-                s += f" [{it['domain']}]"
-            shown.append(s)
-        rows.append((k.ui["ent_" + key][lang], sep.join(shown)))
-    if e.get("verification_code_request"):
-        rows.append((k.ui["ent_verification_code_request"][lang], k.ui["yes"][lang]))
-    return rows
+             "more": laws[MAX_LAWS_PER_BEHAVIOUR:]} for b, laws in by_behaviour(violations)]
 
 
 def kind_description(k: Knowledge, kind: str, lang: str) -> str:
