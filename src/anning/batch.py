@@ -125,10 +125,14 @@ def _init_worker(lang: str, model: str | None = "auto", personal_home: str | Non
 
 def analyse_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
     """Analyse one input row into the JSON form (verdict plus ``id``); never raises."""
-    from anning.explain import verdict_to_dict
     from anning.scale.arrow import analyse_one
 
-    rid, verdict, error = analyse_one(engine, row, row_number)
+    return _json_form(row, *analyse_one(engine, row, row_number))
+
+
+def _json_form(row: dict[str, Any], rid: Any, verdict: Any, error: str | None) -> dict[str, Any]:
+    from anning.explain import verdict_to_dict
+
     if verdict is None:
         return {"id": rid, "error": error}
     out = {"id": rid, **verdict_to_dict(verdict)}
@@ -139,9 +143,15 @@ def analyse_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
 def arrow_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
     """Analyse one input row into a row of the Arrow/Parquet verdict schema (``anning.scale.arrow``),
     with the kept input columns as strings; never raises."""
-    from anning.scale.arrow import DEFAULT_KEEP, analyse_one, record
+    from anning.scale.arrow import analyse_one
 
-    out = record(*analyse_one(engine, row, row_number))
+    return _arrow_form(row, *analyse_one(engine, row, row_number))
+
+
+def _arrow_form(row: dict[str, Any], rid: Any, verdict: Any, error: str | None) -> dict[str, Any]:
+    from anning.scale.arrow import DEFAULT_KEEP, record
+
+    out = record(rid, verdict, error)
     for key in DEFAULT_KEEP:
         value = row.get(key)
         out[key] = None if value is None else str(value)
@@ -149,8 +159,11 @@ def arrow_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
 
 
 def _analyse_chunk(chunk: list[tuple[int, dict[str, Any]]], output: str = "json") -> list[dict[str, Any]]:
-    fn = arrow_row if output == "arrow" else analyse_row
-    return [fn(_worker_engine, row, n) for n, row in chunk]
+    from anning.scale.arrow import analyse_many
+
+    form = _arrow_form if output == "arrow" else _json_form
+    results = analyse_many(_worker_engine, [(row, n) for n, row in chunk])
+    return [form(row, *result) for (_, row), result in zip(chunk, results, strict=True)]
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:

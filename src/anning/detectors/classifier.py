@@ -6,15 +6,24 @@ from __future__ import annotations
 from anning.detectors import Prepared
 from anning.knowledge import Knowledge
 from anning.ml.features import locate, prepare
-from anning.ml.model import KindModel
+from anning.ml.model import KindModel, Prediction
 from anning.model import Signal
 
 SIGNAL = "MODEL_KIND"
 
 
+def explain_count(k: Knowledge) -> int:
+    """How many of the strongest features a model signal names."""
+    return k.scoring["model"].get("explain_features", 5)
+
+
 def detect(p: Prepared, model: KindModel, k: Knowledge) -> Signal:
-    conf = k.scoring["model"]
-    pred = model.predict(p.nt.text, explain=conf.get("explain_features", 5))
+    return signal(p, model.predict(p.nt.text, explain=explain_count(k)), model)
+
+
+def signal(p: Prepared, pred: Prediction, model: KindModel) -> Signal:
+    """The model's prediction for a prepared message as a signal (``KindModel.predict_many`` makes
+    predictions for many messages at once)."""
     probs = pred.probabilities
     best = max(probs, key=probs.__getitem__)
     spans = []

@@ -12,15 +12,22 @@ from anning.evidence.records import RawRecord
 _worker_engine = None
 
 
-def _verdict(engine, text: str, sender: str | None, received_at: str | None) -> dict[str, Any] | None:
+def _verdicts(engine, items: Sequence[tuple[str, str | None, str | None]]) -> list[dict[str, Any] | None]:
+    """Verdict dicts for (text, sender, received_at) items, analysed as one batch; None where the input
+    cannot be read (the message is kept, without a verdict)."""
     from anning.explain import verdict_to_dict
 
-    try:
-        verdict = verdict_to_dict(engine.analyze(text, sender, received_at))
-    except ValueError:  # unreadable input: the message is kept, without a verdict
-        return None
-    verdict.pop("message", None)
-    return verdict
+    out: list[dict[str, Any] | None] = []
+    for result in engine.analyze_batch([(text, sender, at, None) for text, sender, at in items]):
+        if isinstance(result, ValueError):
+            out.append(None)
+            continue
+        if isinstance(result, Exception):
+            raise result
+        verdict = verdict_to_dict(result)
+        verdict.pop("message", None)
+        out.append(verdict)
+    return out
 
 
 def _init_worker(model: str | None) -> None:
@@ -34,7 +41,7 @@ def _init_worker(model: str | None) -> None:
 
 
 def _work(items: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any] | None]:
-    return [_verdict(_worker_engine, *item) for item in items]
+    return _verdicts(_worker_engine, items)
 
 
 class Analyser:
@@ -70,7 +77,7 @@ class Analyser:
         todo = [i for i, r in enumerate(records) if r.record_type != "call" and r.text.strip()]
         items = [(records[i].text, records[i].sender, times[i]) for i in todo]
         if self.pool is None:
-            done = [_verdict(self.engine, *item) for item in items]
+            done = _verdicts(self.engine, items)
             futures = None
         else:
             size = max(1, -(-len(items) // (self.jobs * 2)))

@@ -124,22 +124,37 @@ def check_row(row: dict[str, Any]) -> str | None:
     return None
 
 
-def analyse_one(engine: Engine, row: dict[str, Any], row_number: int) -> tuple[Any, Verdict | None, str | None]:
+Outcome = tuple[Any, "Verdict | None", str | None]  # (id, verdict, error) of one input row
+
+
+def analyse_one(engine: Engine, row: dict[str, Any], row_number: int) -> Outcome:
     """(id, verdict, error) for one input row; never raises. A missing id becomes the row number."""
-    rid = row.get("id")
-    rid = row_number if rid in (None, "") else rid
-    problem = check_row(row)
-    if problem:
-        return rid, None, problem
-    sender = row.get("sender")
-    sender = None if sender in (None, "") else str(sender)
-    try:
-        verdict = engine.analyze(row["text"], sender, row.get("received_at") or None, message_id=str(rid))
-    except ValueError as exc:
-        return rid, None, f"cannot analyse row: {exc}"
-    except Exception as exc:  # a bug must not stop the batch; the row records it
-        return rid, None, f"internal error: {exc.__class__.__name__}: {exc}"
-    return rid, verdict, None
+    return analyse_many(engine, [(row, row_number)])[0]
+
+
+def analyse_many(engine: Engine, rows: Sequence[tuple[dict[str, Any], int]]) -> list[Outcome]:
+    """``analyse_one`` for (row, row number) pairs, analysed together by ``Engine.analyze_batch``."""
+    out: list[Outcome] = []
+    requests = []
+    for row, row_number in rows:
+        rid = row.get("id")
+        rid = row_number if rid in (None, "") else rid
+        problem = check_row(row)
+        out.append((rid, None, problem))
+        if not problem:
+            sender = row.get("sender")
+            sender = None if sender in (None, "") else str(sender)
+            requests.append((len(out) - 1, (row["text"], sender, row.get("received_at") or None, str(rid))))
+    results = engine.analyze_batch([request for _, request in requests]) if requests else []
+    for (position, _), result in zip(requests, results, strict=True):
+        rid = out[position][0]
+        if isinstance(result, ValueError):
+            out[position] = (rid, None, f"cannot analyse row: {result}")
+        elif isinstance(result, Exception):  # a bug must not stop the batch; the row records it
+            out[position] = (rid, None, f"internal error: {result.__class__.__name__}: {result}")
+        else:
+            out[position] = (rid, result, None)
+    return out
 
 
 def _dumps(value: Any) -> str:
@@ -235,15 +250,14 @@ def analyse_batch(batch: pa.RecordBatch, engine: Engine | None = None, *, text_c
 
     ids, texts, senders, times = column(id_col), column(text_col), column(sender_col), column(time_col)
     missing_text = text_col not in names
-    rows = []
-    for i in range(n):
-        number = row_numbers[i] if row_numbers is not None else row_offset + i + 1
-        if missing_text:
-            rows.append(record(ids[i] if ids[i] not in (None, "") else number, None,
-                               f"missing '{text_col}' column"))
-            continue
-        row = {"id": ids[i], "text": texts[i], "sender": senders[i], "received_at": times[i]}
-        rows.append(record(*analyse_one(engine, row, number)))
+    numbers = [row_numbers[i] if row_numbers is not None else row_offset + i + 1 for i in range(n)]
+    if missing_text:
+        rows = [record(ids[i] if ids[i] not in (None, "") else numbers[i], None, f"missing '{text_col}' column")
+                for i in range(n)]
+    else:
+        pairs = [({"id": ids[i], "text": texts[i], "sender": senders[i], "received_at": times[i]}, numbers[i])
+                 for i in range(n)]
+        rows = [record(*result) for result in analyse_many(engine, pairs)]
     if keep is None:
         keep = [c for c in dict.fromkeys((text_col, sender_col, time_col)) if c in names]
     kept = [batch.schema.field(c) for c in keep if c in names]
