@@ -294,8 +294,22 @@ class Engine:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - engines are few and long-lived; verdicts repeat these inputs
     def _violations(self, behaviours: tuple[str, ...], on: date, lang: str) -> tuple[Violation, ...]:
+        cited, by_in_force = self._cited_laws(behaviours, lang)
+        in_force = tuple((start is None or on >= start) and (end is None or on <= end) for start, end, _ in cited)
+        found = by_in_force.get(in_force)
+        if found is None:
+            found = by_in_force[in_force] = tuple(x for (_, _, x), ok in zip(cited, in_force, strict=True) if ok)
+        return found
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - see _violations
+    def _cited_laws(self, behaviours: tuple[str, ...], lang: str) -> tuple[
+            tuple[tuple[date | None, date | None, Violation], ...], dict[tuple[bool, ...], tuple[Violation, ...]]]:
+        """Each law the behaviours cite, for the first behaviour citing it, in binding order, with the
+        dates it is in force; and the violation tuples already returned, by which of those laws are in
+        force. The date only selects laws, so verdicts of different days share equal tuples as one
+        object (the writers of ``anning.explain`` cache their JSON by identity)."""
         k = self.k
-        out: list[Violation] = []
+        out: list[tuple[date | None, date | None, Violation]] = []
         seen: set[str] = set()
         for b in behaviours:
             beh = k.behaviours[b]
@@ -303,22 +317,23 @@ class Engine:
                 if law_id in seen:
                     continue
                 law = k.laws[law_id]
-                if not _in_force(law.in_force_from, law.in_force_until, on):
-                    continue
                 seen.add(law_id)
                 level = k.binding_levels[law.binding_level]
                 basis = level[f"phrase_{lang}"].format(
                     instrument=law.instrument["zh"], article=law.article["zh"],
                     instrument_en=law.instrument["en"], article_en=law.article["en"],
                 ).strip()
-                out.append(Violation(
+                start = date.fromisoformat(law.in_force_from) if law.in_force_from else None
+                end = date.fromisoformat(law.in_force_until) if law.in_force_until else None
+                out.append((start, end, Violation(
                     id=law.id, title=law.title[lang], basis=basis, binding_level=law.binding_level,
                     binding_label=level[f"label_{lang}"], source=law.source,
                     why=f"{beh.label[lang]}{'：' if lang == 'zh' else ': '}{beh.why[lang]}",
                     behaviour=b, confidence=law.confidence,
-                ))
+                )))
         rank = {level: i for i, level in enumerate(BINDING_LEVELS)}
-        return tuple(sorted(out, key=lambda x: rank[x.binding_level]))
+        out.sort(key=lambda x: rank[x[2].binding_level])  # stable: filtering by date afterwards keeps the order
+        return tuple(out), {}
 
     @lru_cache(maxsize=4096)  # noqa: B019 - see _violations
     def _next_steps(self, kind: str, behaviours: tuple[str, ...], lang: str) -> tuple[Scenario, tuple[Action, ...]]:
