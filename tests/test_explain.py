@@ -33,6 +33,8 @@ def test_shared_dict_equals_the_fresh_one(verdicts):
     for v in verdicts:
         assert shared_verdict_dict(v) == verdict_to_dict(v)
         assert _dumps(shared_verdict_dict(v)) == _dumps(verdict_to_dict(v))
+        without = {key: value for key, value in verdict_to_dict(v).items() if key != "message"}
+        assert _dumps(shared_verdict_dict(v, message=False)) == _dumps(without)
 
 
 def test_shared_parts_are_cached_objects_with_their_json(engine, verdicts):
@@ -90,3 +92,17 @@ def test_identity_cache_builds_once_per_object_and_stays_bounded():
     cache(("d",))  # the limit empties the cache first
     assert len(cache._entries) == 1
     assert cache(a) == 5
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [1, 2.5, None, True, False], "b": {"c": "中文\n\"引号\"\t\\", "d": []}, "e": float("nan")},
+    "纯文本", 3, 1.0e-7, None, [], {}, [{"x": float("inf")}, -0.0, 12345678901234567890],
+])
+def test_dumps_is_json_dumps(value):
+    assert explain.dumps(value) == json.dumps(value, ensure_ascii=False)
+
+
+def test_dumps_refuses_what_json_refuses():
+    with pytest.raises(TypeError):
+        explain.dumps({"a": object()})
+    assert explain.dumps({"a": 1}) == '{"a": 1}'  # still usable after an error

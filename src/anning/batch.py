@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from anning.explain import SHARED_PARTS, part_json
+from anning.explain import SHARED_PARTS, dumps, part_json
 
 FORMATS = (".jsonl", ".csv", ".parquet")
 SCALAR_COLUMNS = ("id", "kind", "confidence", "risk", "risk_level", "flags")
@@ -136,9 +136,7 @@ def analyse_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
     rid, verdict, error = analyse_one(engine, row, row_number)
     if verdict is None:
         return {"id": rid, "error": error}
-    out = {"id": rid, **shared_verdict_dict(verdict)}
-    del out["message"]
-    return out
+    return {"id": rid, **shared_verdict_dict(verdict, message=False)}
 
 
 def arrow_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
@@ -219,7 +217,7 @@ def flat_row(result: dict[str, Any], csv_mode: bool) -> dict[str, Any]:
 def _json(value: Any) -> str:
     """``json.dumps(value, ensure_ascii=False)``, cached for the shared parts of a verdict."""
     text = part_json(value)
-    return json.dumps(value, ensure_ascii=False) if text is None else text
+    return dumps(value) if text is None else text
 
 
 def json_line(result: dict[str, Any]) -> str:
@@ -233,13 +231,13 @@ def json_line(result: dict[str, Any]) -> str:
             plain[key] = value
             continue
         if plain:
-            pieces.append(json.dumps(plain, ensure_ascii=False)[1:-1])
+            pieces.append(dumps(plain)[1:-1])
             plain = {}
-        pieces.append(f"{json.dumps(key, ensure_ascii=False)}: {text}")
+        pieces.append(f"{dumps(key)}: {text}")
     if not pieces:
-        return json.dumps(result, ensure_ascii=False)
+        return dumps(result)
     if plain:
-        pieces.append(json.dumps(plain, ensure_ascii=False)[1:-1])
+        pieces.append(dumps(plain)[1:-1])
     return "{" + ", ".join(pieces) + "}"
 
 

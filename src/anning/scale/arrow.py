@@ -8,13 +8,12 @@ changing the meaning of one is not allowed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from anning.explain import IdentityCache, action_list, flag_evidence, scenario_dict
+from anning.explain import IdentityCache, action_list, dumps, flag_evidence, scenario_dict
 from anning.model import Hit, Violation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -146,7 +145,7 @@ def analyse_one(engine: Engine, row: dict[str, Any], row_number: int) -> tuple[A
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return dumps(value)  # json.dumps(value, ensure_ascii=False), with a reused encoder
 
 
 def _agency(text: str, platform_texts: Sequence[str]) -> str | None:
