@@ -304,3 +304,20 @@ def test_missing_input_file(cli, tmp_path):
     proc = _batch(cli, tmp_path / "absent.jsonl", tmp_path / "out.jsonl")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     _no_leftovers(tmp_path, "out.jsonl")
+
+
+def test_json_line_and_flat_row_are_plain_json_dumps(engine):
+    """The JSON writers splice in the cached text of the shared verdict parts: same bytes as json.dumps."""
+    from anning.batch import analyse_row, flat_row, json_line
+
+    rows = [json.loads(line) if not line.startswith('{"id": "a6"') else {"__error__": "bad"}
+            for line, _, _ in JSONL_LINES]
+    results = [analyse_row(engine, row, n) for n, row in enumerate(rows * 2, 1)]
+    assert any("error" in r for r in results) and any("violations" in r for r in results)
+    for r in results:
+        assert json_line(r) == json.dumps(r, ensure_ascii=False)
+        flat = flat_row(r, csv_mode=True)
+        for key in ("signals", "entities", "violations", "scenario", "actions", "flag_evidence"):
+            assert flat[key] == (None if r.get(key) is None else json.dumps(r[key], ensure_ascii=False))
+    plain = {"id": 1, "violations": [], "scenario": {"a": "值"}, "x": 1.5}  # not shared parts: encoded
+    assert json_line(plain) == json.dumps(plain, ensure_ascii=False)

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
@@ -221,6 +222,47 @@ def test_law_version_follows_message_date(engine):
     ids_2024 = {x.id for x in engine.analyze(INSULT, None, "2024-03-01T14:00").violations}
     assert "PSAPL-2025-050" in ids_2026 and "PSAPL-2012-042" not in ids_2026
     assert "PSAPL-2012-042" in ids_2024 and "PSAPL-2025-050" not in ids_2024
+
+
+def _violations_as_first_written(k, behaviours, on, lang):
+    """The laws in force on ``on`` that the behaviours cite, each once, in binding order."""
+    from anning.engine import _in_force
+    from anning.knowledge.loader import BINDING_LEVELS
+
+    out, seen = [], set()
+    for b in behaviours:
+        beh = k.behaviours[b]
+        for law_id in beh.cite:
+            law = k.laws[law_id]
+            if law_id in seen or not _in_force(law.in_force_from, law.in_force_until, on):
+                continue
+            seen.add(law_id)
+            level = k.binding_levels[law.binding_level]
+            basis = level[f"phrase_{lang}"].format(instrument=law.instrument["zh"], article=law.article["zh"],
+                                                   instrument_en=law.instrument["en"],
+                                                   article_en=law.article["en"]).strip()
+            out.append((law.id, law.title[lang], basis, law.binding_level, level[f"label_{lang}"], law.source,
+                        f"{beh.label[lang]}{'：' if lang == 'zh' else ': '}{beh.why[lang]}", b, law.confidence))
+    return sorted(out, key=lambda x: BINDING_LEVELS.index(x[3]))
+
+
+def test_violations_by_day_and_one_object_for_equal_results(engine):
+    """Only the laws in force depend on the date: equal results are one cached tuple (whose JSON the
+    batch writers cache by identity), and each is what the plain algorithm gives."""
+    from dataclasses import astuple
+
+    k = engine.k
+    every = tuple(k.behaviours)
+    cases = [every, every[::-1], *((b,) for b in every)]
+    days = [date(2012, 1, 1), date(2021, 10, 31), date(2021, 11, 1), date(2024, 3, 1), date(2026, 3, 1),
+            date(2026, 3, 2), date(2030, 1, 1)]
+    for lang in ("zh", "en"):
+        for behaviours in cases:
+            seen: dict[tuple, tuple] = {}
+            for on in days:
+                got = engine._violations(behaviours, on, lang)
+                assert [astuple(x) for x in got] == _violations_as_first_written(k, behaviours, on, lang)
+                assert seen.setdefault(got, got) is got
 
 
 def test_third_party_contact_cites_contact_rules(engine):

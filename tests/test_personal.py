@@ -101,3 +101,18 @@ def test_cli_rules_feedback_and_personal_training(cli, tmp_path, monkeypatch):
     d = json.loads(cli("check", "周末的聚餐费记得转我", "--json").stdout)
     model = next(s for s in d["signals"] if s["rule"] == "MODEL_KIND")
     assert model["detector"] == "model"
+
+
+def test_personal_rule_flags_follow_the_kind(tmp_path):
+    """A personal rule's own flags go through the same per-kind filter as rule flags (``flag_kinds``:
+    no threat in a verdict of kind other), and come after the flags of the rule itself."""
+    store = PersonalStore(tmp_path)
+    store.add_rule("other", KINDS, ["threat", "urgency"], FLAGS, keyword="物业费")
+    store.add_rule("collection_notice", KINDS, ["threat", "urgency"], FLAGS, keyword="房租")
+    engine = Engine(personal=store)
+    for text, kind, flags in (("本月物业费尚未缴纳", "other", ("urgency",)),
+                              ("本月房租尚未缴纳", "collection_notice", ("threat", "urgency"))):
+        v = engine.analyze(text)
+        hit = next(h for h in v.hits if h.signal.rule == "PERSONAL_RULE")
+        assert v.kind == kind and hit.flags[-len(flags):] == flags
+        assert set(flags) <= set(v.flags)

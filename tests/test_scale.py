@@ -205,3 +205,61 @@ def test_aggregate_refuses_what_is_not_a_verdict_file(cli, tmp_path):
     assert proc.returncode == 2 and "verdict" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("aggregate", str(tmp_path / "absent.parquet"), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def _reference_record(rid, verdict) -> dict:
+    """``record`` as it was first written, from ``verdict_to_dict``: the fast version must give the same."""
+    from anning.explain import verdict_to_dict
+    from anning.scale.arrow import _NON_DIGIT, PAYMENT_ACCOUNT_TYPES, _agency
+
+    d = verdict_to_dict(verdict)
+    ent = d["entities"]
+    platforms = ent.get("platforms") or []
+    agency = _agency(verdict.message.text, [p["text"] for p in platforms])
+    platform = next((p for p in platforms if p["text"] != agency), None)
+    at = verdict.message.received_at
+    domains = list(dict.fromkeys(u["domain"].lower() for u in ent.get("urls") or [] if u.get("domain")))
+    accounts: list[str] = []
+    contacts: list[str] = []
+    for a in ent.get("accounts") or []:
+        if a.get("type") in PAYMENT_ACCOUNT_TYPES:
+            value = _NON_DIGIT.sub("", a["text"])
+            if value and value not in accounts:
+                accounts.append(value)
+        elif a.get("type") == "im_contact" and a["text"] not in contacts:
+            contacts.append(a["text"])
+    contacts += [p["number"] for p in ent.get("phones") or [] if p.get("number") and p["number"] not in contacts]
+    dumps = lambda value: json.dumps(value, ensure_ascii=False)  # noqa: E731
+    return {
+        "id": str(rid), "kind": d["kind"], "confidence": d["confidence"], "risk": d["risk"],
+        "risk_level": d["risk_level"], "flags": d["flags"], "decided_by": d["decided_by"],
+        "scenario_id": d["scenario"]["id"], "platform": platform["text"] if platform else None,
+        "platform_id": platform["id"] if platform else None, "agency": agency,
+        "sender_type": (ent.get("sender") or {}).get("type"), "url_domains": domains,
+        "payment_accounts": accounts, "contacts": contacts,
+        "night": None if at is None else (at.hour >= 22 or at.hour < 8),
+        "local_date": None if at is None else at.date(), "local_hour": None if at is None else at.hour,
+        "local_weekday": None if at is None else at.isoweekday(),
+        "signals": [{"rule": s["rule"], "detector": s["detector"], "weight": s["weight"], "risk": s["risk"],
+                     "start": s["span"][0] if s["span"] else None, "end": s["span"][1] if s["span"] else None,
+                     "evidence": s["evidence"], "flags": s["flags"]} for s in d["signals"]],
+        "violations": [{"id": v["id"], "title": v["title"], "binding_level": v["binding_level"],
+                        "behaviour": v["behaviour"], "confidence": v["confidence"]} for v in d["violations"]],
+        "entities": dumps(ent), "scenario": dumps(d["scenario"]), "actions": dumps(d["actions"]),
+        "flag_evidence": dumps(d["flag_evidence"]), "error": None, "engine_version": d["engine_version"],
+        "knowledge_version": d["knowledge_version"],
+    }
+
+
+def test_record_is_built_like_the_verdict_dict(engine):
+    from anning.scale.arrow import record
+
+    cols = _rows(60)
+    for i, (text, sender, at) in enumerate(zip(cols["text"], cols["sender"], cols["received_at"], strict=True)):
+        if text is None or at == "not a time":
+            continue
+        for lang in ("zh", "en"):
+            v = engine.analyze(text, sender, at, lang=lang)
+            got = record(f"r{i}", v, None)
+            assert list(got) == list(_reference_record(f"r{i}", v))
+            assert got == _reference_record(f"r{i}", v)

@@ -20,6 +20,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from anning.explain import SHARED_PARTS, dumps, part_json
+
 FORMATS = (".jsonl", ".csv", ".parquet")
 SCALAR_COLUMNS = ("id", "kind", "confidence", "risk", "risk_level", "flags")
 JSON_COLUMNS = ("signals", "entities", "violations", "scenario", "actions", "flag_evidence")
@@ -124,20 +126,21 @@ def _init_worker(lang: str, model: str | None = "auto", personal_home: str | Non
 
 
 def analyse_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
-    """Analyse one input row into the JSON form (verdict plus ``id``); never raises."""
+    """Analyse one input row into the JSON form (verdict plus ``id``); never raises.
+
+    ``violations``, ``scenario`` and ``actions`` are shared between rows (``shared_verdict_dict``):
+    read them, never change them."""
     from anning.scale.arrow import analyse_one
 
     return _json_form(row, *analyse_one(engine, row, row_number))
 
 
 def _json_form(row: dict[str, Any], rid: Any, verdict: Any, error: str | None) -> dict[str, Any]:
-    from anning.explain import verdict_to_dict
+    from anning.explain import shared_verdict_dict
 
     if verdict is None:
         return {"id": rid, "error": error}
-    out = {"id": rid, **verdict_to_dict(verdict)}
-    out.pop("message", None)
-    return out
+    return {"id": rid, **shared_verdict_dict(verdict, message=False)}
 
 
 def arrow_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
@@ -218,10 +221,37 @@ def flat_row(result: dict[str, Any], csv_mode: bool) -> dict[str, Any]:
     row["id"] = None if row["id"] is None else str(row["id"])
     for key in JSON_COLUMNS:
         value = result.get(key)
-        row[key] = None if value is None else json.dumps(value, ensure_ascii=False)
+        row[key] = None if value is None else _json(value)
     for key in TAIL_COLUMNS:
         row[key] = result.get(key)
     return row
+
+
+def _json(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)``, cached for the shared parts of a verdict."""
+    text = part_json(value)
+    return dumps(value) if text is None else text
+
+
+def json_line(result: dict[str, Any]) -> str:
+    """``json.dumps(result, ensure_ascii=False)``, with the cached JSON text of shared verdict parts
+    spliced in instead of encoding them again."""
+    pieces: list[str] = []
+    plain: dict[str, Any] = {}
+    for key, value in result.items():
+        text = part_json(value) if key in SHARED_PARTS else None
+        if text is None:
+            plain[key] = value
+            continue
+        if plain:
+            pieces.append(dumps(plain)[1:-1])
+            plain = {}
+        pieces.append(f"{dumps(key)}: {text}")
+    if not pieces:
+        return dumps(result)
+    if plain:
+        pieces.append(dumps(plain)[1:-1])
+    return "{" + ", ".join(pieces) + "}"
 
 
 @dataclass
@@ -257,7 +287,7 @@ class Writer:
         self.count += 1
         self.errors += result.get("error") is not None
         if self.fmt == ".jsonl":
-            self._fh.write(json.dumps(result, ensure_ascii=False) + "\n")
+            self._fh.write(json_line(result) + "\n")
         elif self.fmt == ".csv":
             self._csv.writerow(flat_row(result, csv_mode=True))
         else:

@@ -216,20 +216,28 @@ class Engine:
         sc = k.scoring
         scores: dict[str, float] = dict.fromkeys(k.kind_labels, 0.0)
         model_votes: dict[str, float] = {}
-        personal = next((s for s in signals if s.detector == "personal"), None)
+        personal = None
         model_signal = None
+        verification = False
+        rules = k.rules
         for s in signals:
+            verification = verification or s.rule in self._verification_rules
             if s.detector == "model":
                 model_signal = s
                 continue
-            for kind, vote in k.rules[s.rule].kinds.items():
+            if s.detector == "personal" and personal is None:
+                personal = s
+            for kind, vote in rules[s.rule].kinds.items():
                 scores[kind] += vote
         rules_kind = self._policy(scores)
         if model_signal is not None:
             model_votes = self._model_votes(model_signal.detail["probabilities"], scores)
             model_signal.detail["votes"] = {kd: round(v, 3) for kd, v in model_votes.items()}
-        combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
-        kind = self._policy(combined)
+            combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
+            kind = self._policy(combined)
+        else:
+            combined = scores
+            kind = rules_kind
         decided_by = "rules" if kind == rules_kind else "model"
         protected = sc.get("model", {}).get("protected_kinds", [])
         if rules_kind in protected and kind != rules_kind:
@@ -248,31 +256,27 @@ class Engine:
         flag_kinds = sc.get("flag_kinds", {})
         risk = float(sc["kind_risk"].get(kind, 0))
         behaviours: list[str] = list(sc.get("kind_behaviours", {}).get(kind, []))
-        rules = k.rules
-        behaviour_kinds = sc.get("behaviour_kinds", {})
+        scored = self._scored_rule
         for s in signals:
-            r = rules[s.rule]
-            rule_flags = [*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds),
-                          *s.detail.get("flags", ())] if r.flags_if_kind or s.detail else list(r.flags)
-            if rule_flags:
-                rule_flags = [f for f in rule_flags if kind in flag_kinds.get(f, (kind,))]
-                for f in rule_flags:
-                    if f not in flags:
-                        flags.append(f)
-            weight = model_votes.get(kind, 0.0) if s.detector == "model" else r.kinds.get(kind, 0.0)
-            hits.append(Hit(s, r.label[lang], round(weight, 3), r.risk, tuple(rule_flags), r.behaviours,
-                            r.visible))
-            risk += r.risk
-            for b in r.behaviours:
+            label, weight, rule_flags, rule_risk, rule_behaviours, visible, kept_behaviours = scored(s.rule, kind, lang)
+            extra = s.detail.get("flags") if s.detail else None
+            if extra:
+                rule_flags += tuple(f for f in extra if kind in flag_kinds.get(f, (kind,)))
+            for f in rule_flags:
+                if f not in flags:
+                    flags.append(f)
+            if s.detector == "model":
+                weight = round(model_votes.get(kind, 0.0), 3)
+            hits.append(Hit(s, label, weight, rule_risk, rule_flags, rule_behaviours, visible))
+            risk += rule_risk
+            for b in kept_behaviours:
                 if b not in behaviours:
-                    allowed = behaviour_kinds.get(b)
-                    if allowed is None or kind in allowed:
-                        behaviours.append(b)
+                    behaviours.append(b)
         flags.sort(key=self._flag_rank.__getitem__)
         risk_score = max(0, min(100, round(risk)))
         level_id, level_label = self._risk_level(risk_score)
 
-        if any(s.rule in self._verification_rules for s in signals):
+        if verification:
             p.entities["verification_code_request"] = True
 
         confidence = self._confidence(kind, scores)
@@ -286,6 +290,21 @@ class Engine:
             kind_scores={kd: round(v, 3) for kd, v in scores.items()}, lang=lang, decided_by=decided_by,
             engine_version=self.version, knowledge_version=k.version, message=p.message,
         )
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - see _violations
+    def _scored_rule(self, rule_id: str, kind: str, lang: str) -> tuple[
+            str, float, tuple[str, ...], int, tuple[str, ...], bool, tuple[str, ...]]:
+        """What a signal of ``rule_id`` is worth in a verdict of ``kind``: label, rounded weight, flags
+        (those allowed for ``kind``), risk, behaviours, visibility, and the behaviours that apply to
+        ``kind``. A model signal's weight and a signal's own flags (``detail["flags"]``) come on top."""
+        r = self.k.rules[rule_id]
+        sc = self.k.scoring
+        flag_kinds = sc.get("flag_kinds", {})
+        behaviour_kinds = sc.get("behaviour_kinds", {})
+        flags = tuple(f for f in (*r.flags, *(f for f, kinds in r.flags_if_kind.items() if kind in kinds))
+                      if kind in flag_kinds.get(f, (kind,)))
+        kept = tuple(b for b in r.behaviours if behaviour_kinds.get(b) is None or kind in behaviour_kinds[b])
+        return r.label[lang], round(r.kinds.get(kind, 0.0), 3), flags, r.risk, r.behaviours, r.visible, kept
 
     def _model_votes(self, probs: dict[str, float], scores: dict[str, float]) -> dict[str, float]:
         """Turn the model's probabilities into votes.
@@ -341,8 +360,22 @@ class Engine:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - engines are few and long-lived; verdicts repeat these inputs
     def _violations(self, behaviours: tuple[str, ...], on: date, lang: str) -> tuple[Violation, ...]:
+        cited, by_in_force = self._cited_laws(behaviours, lang)
+        in_force = tuple((start is None or on >= start) and (end is None or on <= end) for start, end, _ in cited)
+        found = by_in_force.get(in_force)
+        if found is None:
+            found = by_in_force[in_force] = tuple(x for (_, _, x), ok in zip(cited, in_force, strict=True) if ok)
+        return found
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - see _violations
+    def _cited_laws(self, behaviours: tuple[str, ...], lang: str) -> tuple[
+            tuple[tuple[date | None, date | None, Violation], ...], dict[tuple[bool, ...], tuple[Violation, ...]]]:
+        """Each law the behaviours cite, for the first behaviour citing it, in binding order, with the
+        dates it is in force; and the violation tuples already returned, by which of those laws are in
+        force. The date only selects laws, so verdicts of different days share equal tuples as one
+        object (the writers of ``anning.explain`` cache their JSON by identity)."""
         k = self.k
-        out: list[Violation] = []
+        out: list[tuple[date | None, date | None, Violation]] = []
         seen: set[str] = set()
         for b in behaviours:
             beh = k.behaviours[b]
@@ -350,22 +383,23 @@ class Engine:
                 if law_id in seen:
                     continue
                 law = k.laws[law_id]
-                if not _in_force(law.in_force_from, law.in_force_until, on):
-                    continue
                 seen.add(law_id)
                 level = k.binding_levels[law.binding_level]
                 basis = level[f"phrase_{lang}"].format(
                     instrument=law.instrument["zh"], article=law.article["zh"],
                     instrument_en=law.instrument["en"], article_en=law.article["en"],
                 ).strip()
-                out.append(Violation(
+                start = date.fromisoformat(law.in_force_from) if law.in_force_from else None
+                end = date.fromisoformat(law.in_force_until) if law.in_force_until else None
+                out.append((start, end, Violation(
                     id=law.id, title=law.title[lang], basis=basis, binding_level=law.binding_level,
                     binding_label=level[f"label_{lang}"], source=law.source,
                     why=f"{beh.label[lang]}{'：' if lang == 'zh' else ': '}{beh.why[lang]}",
                     behaviour=b, confidence=law.confidence,
-                ))
+                )))
         rank = {level: i for i, level in enumerate(BINDING_LEVELS)}
-        return tuple(sorted(out, key=lambda x: rank[x.binding_level]))
+        out.sort(key=lambda x: rank[x[2].binding_level])  # stable: filtering by date afterwards keeps the order
+        return tuple(out), {}
 
     @lru_cache(maxsize=4096)  # noqa: B019 - see _violations
     def _next_steps(self, kind: str, behaviours: tuple[str, ...], lang: str) -> tuple[Scenario, tuple[Action, ...]]:

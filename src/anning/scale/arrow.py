@@ -8,11 +8,13 @@ changing the meaning of one is not allowed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from anning.explain import IdentityCache, action_list, dumps, flag_evidence, scenario_dict
+from anning.model import Hit, Violation
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -158,7 +160,7 @@ def analyse_many(engine: Engine, rows: Sequence[tuple[dict[str, Any], int]]) -> 
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return dumps(value)  # json.dumps(value, ensure_ascii=False), with a reused encoder
 
 
 def _agency(text: str, platform_texts: Sequence[str]) -> str | None:
@@ -169,14 +171,34 @@ def _agency(text: str, platform_texts: Sequence[str]) -> str | None:
     return m.group(0) if m else None
 
 
+def _violation_rows(violations: tuple[Violation, ...]) -> list[dict[str, Any]]:
+    return [{"id": v.id, "title": v.title, "binding_level": v.binding_level, "behaviour": v.behaviour,
+             "confidence": v.confidence} for v in violations]
+
+
+def _signal_rows(hits: tuple[Hit, ...]) -> list[dict[str, Any]]:
+    rows = []
+    for h in hits:
+        sig = h.signal
+        first = sig.spans[0] if sig.spans else None
+        rows.append({"rule": sig.rule, "detector": sig.detector, "weight": h.weight, "risk": h.risk,
+                     "start": first.start if first else None, "end": first.end if first else None,
+                     "evidence": first.text if first else sig.evidence, "flags": list(h.flags)})
+    return rows
+
+
+_cached_violation_rows = IdentityCache(_violation_rows)  # the engine reuses its violation tuples
+_scenario_json = IdentityCache(lambda s: _dumps(scenario_dict(s)))
+_actions_json = IdentityCache(lambda a: _dumps(action_list(a)))
+
+
 def record(rid: Any, verdict: Verdict | None, error: str | None) -> dict[str, Any]:
-    """The verdict columns of one output row (a dict keyed by ``VERDICT_COLUMNS``)."""
+    """The verdict columns of one output row (a dict keyed by ``VERDICT_COLUMNS``). The values are
+    those of ``verdict_to_dict``, built from the verdict directly; ``violations`` is shared between
+    rows (read it, never change it)."""
     if verdict is None:
         return {"id": None if rid is None else str(rid), "error": error}
-    from anning.explain import verdict_to_dict
-
-    d = verdict_to_dict(verdict)
-    ent = d["entities"]
+    ent = verdict.entities
     platforms = ent.get("platforms") or []
     agency = _agency(verdict.message.text, [p["text"] for p in platforms])
     platform = next((p for p in platforms if p["text"] != agency), None)
@@ -201,8 +223,9 @@ def record(rid: Any, verdict: Verdict | None, error: str | None) -> dict[str, An
     sender = ent.get("sender") or {}
     return {
         "id": None if rid is None else str(rid),
-        "kind": d["kind"], "confidence": d["confidence"], "risk": d["risk"], "risk_level": d["risk_level"],
-        "flags": d["flags"], "decided_by": d["decided_by"], "scenario_id": d["scenario"]["id"],
+        "kind": verdict.kind, "confidence": verdict.confidence, "risk": verdict.risk,
+        "risk_level": verdict.risk_level, "flags": list(verdict.flags), "decided_by": verdict.decided_by,
+        "scenario_id": verdict.scenario.id,
         "platform": platform["text"] if platform else None, "platform_id": platform["id"] if platform else None,
         "agency": agency, "sender_type": sender.get("type"),
         "url_domains": domains, "payment_accounts": accounts, "contacts": contacts,
@@ -210,20 +233,11 @@ def record(rid: Any, verdict: Verdict | None, error: str | None) -> dict[str, An
         "local_date": None if at is None else at.date(),
         "local_hour": None if at is None else at.hour,
         "local_weekday": None if at is None else at.isoweekday(),
-        "signals": [
-            {"rule": s["rule"], "detector": s["detector"], "weight": s["weight"], "risk": s["risk"],
-             "start": s["span"][0] if s["span"] else None, "end": s["span"][1] if s["span"] else None,
-             "evidence": s["evidence"], "flags": s["flags"]}
-            for s in d["signals"]
-        ],
-        "violations": [
-            {"id": v["id"], "title": v["title"], "binding_level": v["binding_level"], "behaviour": v["behaviour"],
-             "confidence": v["confidence"]}
-            for v in d["violations"]
-        ],
-        "entities": _dumps(ent), "scenario": _dumps(d["scenario"]), "actions": _dumps(d["actions"]),
-        "flag_evidence": _dumps(d["flag_evidence"]),
-        "error": None, "engine_version": d["engine_version"], "knowledge_version": d["knowledge_version"],
+        "signals": _signal_rows(verdict.hits),
+        "violations": _cached_violation_rows(verdict.violations),
+        "entities": _dumps(ent), "scenario": _scenario_json(verdict.scenario),
+        "actions": _actions_json(verdict.actions), "flag_evidence": _dumps(flag_evidence(verdict.hits)),
+        "error": None, "engine_version": verdict.engine_version, "knowledge_version": verdict.knowledge_version,
     }
 
 
