@@ -171,6 +171,21 @@ def test_sender_class(engine, sender, sender_type, signal):
     assert [h.signal.rule for h in v.hits if h.signal.detector == "sender"] == [signal]
 
 
+def test_mobile_carrier_by_prefix_equals_the_full_lookup():
+    """The carrier is looked up once per five-digit prefix: that must equal phonenumbers' own answer
+    for every number (random numbers across all 1x prefixes, each checked against a fresh lookup)."""
+    import random
+
+    from anning.detectors import sender
+
+    rng = random.Random(7)
+    numbers = [f"1{rng.randrange(10**10):010d}" for _ in range(3000)]
+    for lang in ("zh", "en"):
+        for number in numbers:
+            assert sender._carrier(number, lang) == sender._carrier_lookup.__wrapped__(number, lang), number
+    assert sender._carrier("13800138000") == "中国移动"
+
+
 def test_no_sender_no_sender_entity(engine):
     d = verdict_to_dict(engine.analyze("您的账单已出"))
     assert d["entities"]["sender"] is None

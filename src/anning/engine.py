@@ -18,6 +18,7 @@ from anning import __version__
 from anning.detectors import Prepared, classifier, clock, rules, sender, urls
 from anning.knowledge import Knowledge, load_knowledge
 from anning.knowledge.loader import BINDING_LEVELS
+from anning.ml.features import prepare as prepare_features
 from anning.ml.model import KindModel
 from anning.model import Action, Channel, Hit, Message, Scenario, Signal, Verdict, Violation
 from anning.personal import PersonalStore
@@ -128,19 +129,20 @@ class Engine:
         for i, (text, sender_number, received_at, message_id) in enumerate(requests):
             try:
                 staged.append((i, *self._rule_evidence(text, sender_number, received_at, message_id, lang)))
-            except Exception as exc:
+            except Exception as exc:  # reported for this request, as analyze would raise it
                 results[i] = exc
         reading = [entry for entry in staged if self._model_reads(entry[1])]
         if reading:
+            prepared = [prepare_features(p.nt.text) for _, p, _ in reading]
             try:
                 predictions = self.model.predict_many([p.nt.text for _, p, _ in reading],
-                                                      explain=classifier.explain_count(self.k))
-            except Exception:
+                                                      explain=classifier.explain_count(self.k), prepared=prepared)
+            except Exception:  # one text broke the vectorised pass: read them one by one
                 predictions = None
             for n, (i, p, signals) in enumerate(reading):
                 try:
-                    signals.append(classifier.signal(p, predictions[n], self.model) if predictions is not None
-                                   else classifier.detect(p, self.model, self.k))
+                    signals.append(classifier.signal(p, predictions[n], self.model, prepared[n])
+                                   if predictions is not None else classifier.detect(p, self.model, self.k))
                 except Exception as exc:
                     results[i] = exc
         for i, p, signals in staged:

@@ -21,14 +21,15 @@ def detect(p: Prepared, model: KindModel, k: Knowledge) -> Signal:
     return signal(p, model.predict(p.nt.text, explain=explain_count(k)), model)
 
 
-def signal(p: Prepared, pred: Prediction, model: KindModel) -> Signal:
+def signal(p: Prepared, pred: Prediction, model: KindModel, prepared: str | None = None) -> Signal:
     """The model's prediction for a prepared message as a signal (``KindModel.predict_many`` makes
-    predictions for many messages at once)."""
+    predictions for many messages at once). ``prepared``: ``features.prepare`` of the text, if known."""
     probs = pred.probabilities
     best = max(probs, key=probs.__getitem__)
     spans = []
     top = pred.contributions.get(best, [])
-    prepared = prepare(p.nt.text)
+    if prepared is None:
+        prepared = prepare(p.nt.text)
     for feat, _score in top:
         for start, end in locate(prepared, feat)[:2]:
             spans.append(p.nt.span(start, end))

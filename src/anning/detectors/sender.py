@@ -23,8 +23,24 @@ def clean_sender(raw: str) -> str:
     return _CN_PREFIX.sub("", _STRIP.sub("", raw.strip()))
 
 
-@lru_cache(maxsize=1024)
+# phonenumbers' carrier names and mobile-number rules for China depend only on the first digits of an
+# 11-digit mobile number (at most five; a test checks this on random numbers): one lookup per prefix.
+_PREFIX_DIGITS = 5
+_carrier_by_prefix: dict[tuple[str, str], str] = {}
+
+
 def _carrier(number: str, lang: str = "zh") -> str:
+    if len(number) == 11 and number.isdigit() and number.startswith("1"):
+        key = (number[:_PREFIX_DIGITS], lang)
+        name = _carrier_by_prefix.get(key)
+        if name is None:
+            name = _carrier_by_prefix[key] = _carrier_lookup(number, lang)
+        return name
+    return _carrier_lookup(number, lang)
+
+
+@lru_cache(maxsize=1024)
+def _carrier_lookup(number: str, lang: str = "zh") -> str:
     try:
         import phonenumbers
         from phonenumbers import carrier

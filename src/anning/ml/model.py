@@ -75,18 +75,21 @@ class KindModel:
             self._index = _VocabIndex(self.vocab, len(self.classes))
         return self._predict_indexed(normalised, explain)
 
-    def predict_many(self, normalised: Sequence[str], explain: int = 5) -> list[Prediction]:
+    def predict_many(self, normalised: Sequence[str], explain: int = 5,
+                     prepared: Sequence[str] | None = None) -> list[Prediction]:
         """``predict`` for many texts at once, vectorised with NumPy: the same features, the same float
         operations in the same order (per-text sums accumulate feature by feature in name order, as
         ``predict`` does), so each prediction equals ``predict``'s bit for bit. Without NumPy it falls
-        back to ``predict`` one text at a time."""
+        back to ``predict`` one text at a time. ``prepared``: ``features.prepare`` of each text, if known."""
         try:
             import numpy  # noqa: F401 - only checks that the vectorised path is available
         except ImportError:  # pragma: no cover - numpy is a dependency; this guards stripped installs
             return [self.predict(text, explain) for text in normalised]
         if self._arrays is None:
             self._arrays = _ArrayIndex(self.vocab, self.classes)
-        return self._arrays.predict(self, [prepare(text) for text in normalised], explain)
+        if prepared is None:
+            prepared = [prepare(text) for text in normalised]
+        return self._arrays.predict(self, list(prepared), explain)
 
     def _predict_indexed(self, normalised: str, explain: int) -> Prediction:
         ix = self._index
