@@ -48,6 +48,10 @@ class LockedEngine:
         with self._lock:
             return self._engine.analyze(*args, **kwargs)
 
+    def analyze_batch(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._engine.analyze_batch(*args, **kwargs)
+
 
 @dataclass
 class WebState:
