@@ -37,7 +37,7 @@ def _init_worker(model: str | None) -> None:
     _worker_engine = Engine(model=model)
     from anning.scale.arrow import freeze_heap
 
-    freeze_heap()
+    freeze_heap(_worker_engine)
 
 
 def _work(items: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any] | None]:

