@@ -103,6 +103,9 @@ def test_contract_number_needs_digits():
     ("登录ＷＷＷ．ＣＭＢＣＨＩＮＡ．ＣＯＭ查看", "ＷＷＷ．ＣＭＢＣＨＩＮＡ．ＣＯＭ", "www.cmbchina.com",
      "cmbchina.com", "com"),
     ("请访问 http://103.45.67.89/pay 还款", "http://103.45.67.89/pay", "103.45.67.89", "103.45.67.89", ""),
+    # the link ends where the Chinese text begins, with no space between them
+    ("点击https://t.cn/A6x9Kq请尽快处理", "https://t.cn/A6x9Kq", "t.cn", "t.cn", "cn"),
+    ("登录http://1.2.3.4:8080/h5/还款页面", "http://1.2.3.4:8080/h5/", "1.2.3.4", "1.2.3.4", ""),
 ])
 def test_urls(text, evidence, host, domain, suffix):
     items = _run(extract.urls, text)

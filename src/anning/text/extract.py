@@ -46,7 +46,7 @@ _CONTRACT = re.compile(
 _URL = re.compile(
     r"(?:https?://)?(?:(?:\d{1,3}\.){3}\d{1,3}|(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9\-]{1,62})"
     r"(?::\d{2,5})?"
-    r"(?:/[\w\-./?%&=#~+:@!$*,;]*)?",
+    r"(?:/[A-Za-z0-9_\-./?%&=#~+:@!$*,;]*)?",  # ASCII only: \w would run on into Chinese text
 )
 _SCHEME = re.compile(r"^https?://")
 _IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
