@@ -2,7 +2,8 @@
 
 Journeys: paste → verdict with highlights (with and without JavaScript); upload a backup → timeline
 → verify → download the evidence package; make a letter. Two tabs and a CLI import at once keep every
-record. Screenshots go to tests/screenshots/ (``phone-*.png`` are the ones in the README).
+record. Screenshots go to tests/screenshots/latest/ (git-ignored); with ANNING_UPDATE_SCREENSHOTS=1 they
+go to tests/screenshots/, where three ``phone-*.png`` are the README's pictures.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make sysdeps)")
 
 SHOTS = Path(__file__).parent / "screenshots"
+if not os.environ.get("ANNING_UPDATE_SCREENSHOTS"):  # a test run leaves the README's pictures alone
+    SHOTS = SHOTS / "latest"
 ANNING = Path(sys.executable).parent / "anning"
 VIEWPORTS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
@@ -85,7 +88,7 @@ def server(tmp_path_factory) -> Iterator[dict]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield b
