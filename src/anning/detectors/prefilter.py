@@ -14,9 +14,9 @@ import re
 import re._constants as C
 import re._parser as P
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, reduce
 from importlib import resources
-from operator import itemgetter
+from operator import itemgetter, or_
 from pathlib import Path
 
 MAX_CLASS = 8  # a character class of up to this many literals still counts as a factor set
@@ -261,6 +261,16 @@ FACTORS_FILE = "prefilter-factors.json"
 _second = itemgetter(1)
 
 
+def _bits(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask``, in increasing order."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 def _source_key(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
 
@@ -309,6 +319,7 @@ class Prefilter:
     def __init__(self, patterns: list[tuple[str, int, str]]):
         import ahocorasick  # pyahocorasick: built once per knowledge pack
 
+        self.keys: list[tuple[str, int]] = [(rule_id, index) for rule_id, index, _ in patterns]  # by number
         self.always: list[tuple[str, int]] = []
         self.pure: set[tuple[str, int]] = set()
         self.factors: dict[tuple[str, int], frozenset[str] | None] = {}
@@ -363,10 +374,73 @@ class Prefilter:
                     self._further[key] = tuple(needs)
             self._checked = frozenset(self._further)
             self._index_of = index_of
+            self._number_tables()
             if self._by_factor:
                 automaton.make_automaton()
             self._automaton = automaton
         return self._automaton
+
+    def _number_tables(self) -> None:
+        """The automaton's tables by pattern number (see ``scan_numbers``), as bit masks: bit n is
+        pattern n, bit ``len(keys) + m`` is the m-th distinct further set. Per factor index, the
+        patterns it unlocks and the further sets it satisfies; per pattern, the further sets it needs."""
+        number = {key: i for i, key in enumerate(self.keys)}
+        width = len(self.keys)
+        need_bits: dict[frozenset[int], int] = {}
+        masks = [sum(1 << number[key] for key in targets) for targets in self._targets]
+        self._needs_mask: dict[int, int] = {}
+        for key, needs in self._further.items():
+            mask = 0
+            for need in needs:
+                if need not in need_bits:
+                    need_bits[need] = bit = 1 << (width + len(need_bits))
+                    for index in need:
+                        masks[index] |= bit
+                mask |= need_bits[need]
+            self._needs_mask[number[key]] = mask
+        self._masks = masks
+        self._always_mask = sum(1 << number[key] for key in self.always)
+        self._checked_mask = sum(1 << n for n in self._needs_mask)
+        self._pattern_bits = (1 << width) - 1
+        self._pure_by_index = [tuple(number[key] for key in targets) for targets in self._pure_targets]
+
+    def scan_numbers(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """What ``scan_keys`` finds, by pattern number (position in the constructor's list): the sorted
+        numbers of the patterns that can match, and the automaton's hits ``(end, factor index)`` for
+        ``pure_occurrences`` and ``starts_from``."""
+        automaton = self.automaton
+        if not self._by_factor:
+            return _bits(self._always_mask), []
+        hits = list(automaton.iter(text))
+        if not hits:
+            return _bits(self._always_mask), hits
+        found = reduce(or_, map(self._masks.__getitem__, set(map(_second, hits))), self._always_mask)
+        numbers = found & self._pattern_bits
+        checked = numbers & self._checked_mask
+        needs_mask = self._needs_mask
+        while checked:
+            bit = checked & -checked
+            if needs_mask[bit.bit_length() - 1] & ~found:  # a further set without any occurrence
+                numbers ^= bit
+            checked ^= bit
+        return _bits(numbers), hits
+
+    def pure_occurrences(self, hits: list[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
+        """Pure literal pattern number → ``[start, end)`` of its factor occurrences among ``hits``."""
+        out: dict[int, list[tuple[int, int]]] = {}
+        lengths, pure_by_index, has_pure = self._lengths, self._pure_by_index, self._has_pure
+        for end, index in [hit for hit in hits if hit[1] in has_pure]:
+            for n in pure_by_index[index]:
+                out.setdefault(n, []).append((end - lengths[index] + 1, end + 1))
+        return out
+
+    def starts_from(self, hits: list[tuple[int, int]]) -> dict[int, list[int]]:
+        """``starts(text)`` from the hits ``scan_numbers`` returned for that text."""
+        out: dict[int, list[int]] = {}
+        lengths = self._lengths
+        for end, index in hits:
+            out.setdefault(index, []).append(end - lengths[index] + 1)
+        return out
 
     def quick_candidates(self, text: str) -> set[tuple[str, int]]:
         """Without the automaton (one-off analyses): plain substring tests per pattern."""
