@@ -127,6 +127,9 @@ def test_windowed_search_finds_what_finditer_finds():
     k = load_knowledge()
     texts = [m.lower() for m in MESSAGES[::4]]
     texts += ["。".join(texts[i:i + 12]) for i in range(0, len(texts), 12)]  # long ones too
+    # dense ones: overlapping windows are searched together, with several matches per window
+    texts += ["".join(texts[i:i + 40]) for i in range(0, len(texts), 200)]
+    texts += ["逾期3天欠款5000元今晚8点前还款" * 30, "欠款逾期" * 80]
     for rule in k.rules_for("rules"):
         for pattern in rule.patterns:
             factors = required_factors(pattern.pattern)

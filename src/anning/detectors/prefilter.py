@@ -244,31 +244,31 @@ def windowed_finditer(pattern: re.Pattern[str], text: str, starts: list[int], sh
     or before q. Patterns here never match the empty string (they contain a factor)."""
     n = len(text)
     pos = 0
-    for q in starts:
+    i = j = 0
+    count = len(starts)
+    while i < count:
+        q = starts[i]
         if q < pos:
+            i += 1
             continue
-        while True:
-            m = pattern.search(text, max(pos, q + shortest_factor - longest), min(n, q + longest + reach + 2))
-            if m is None or m.start() > q:
-                break
-            yield m
-            pos = m.end()
-            if pos > q:
-                break
+        # Occurrences whose windows overlap are searched as one window (fewer scans, none longer): an
+        # attempt starting at or before the last of them is exact, as above. starts[i..j] is a maximal
+        # chain of overlapping windows, so j stays valid for a later i in the same chain.
+        j = max(i, j)
+        while j + 1 < count and starts[j + 1] + shortest_factor - longest <= starts[j] + longest + reach + 2:
+            j += 1
+        last = starts[j]
+        m = pattern.search(text, max(pos, q + shortest_factor - longest), min(n, last + longest + reach + 2))
+        if m is None or m.start() > last:
+            i = j + 1
+            continue
+        yield m
+        pos = m.end()  # > q: the match contains an occurrence not before q
+        i += 1
 
 
 FACTORS_FILE = "prefilter-factors.json"
 _second = itemgetter(1)
-
-
-def _bits(mask: int) -> list[int]:
-    """The positions of the set bits of ``mask``, in increasing order."""
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
 
 
 def _source_key(source: str) -> str:
@@ -388,7 +388,7 @@ class Prefilter:
         width = len(self.keys)
         need_bits: dict[frozenset[int], int] = {}
         masks = [sum(1 << number[key] for key in targets) for targets in self._targets]
-        self._needs_mask: dict[int, int] = {}
+        self._needs = [0] * width  # pattern number → mask of the further sets it needs
         for key, needs in self._further.items():
             mask = 0
             for need in needs:
@@ -397,11 +397,16 @@ class Prefilter:
                     for index in need:
                         masks[index] |= bit
                 mask |= need_bits[need]
-            self._needs_mask[number[key]] = mask
+            self._needs[number[key]] = mask
         self._masks = masks
         self._always_mask = sum(1 << number[key] for key in self.always)
-        self._checked_mask = sum(1 << n for n in self._needs_mask)
+        self._always_numbers = sorted(number[key] for key in self.always)
         self._pattern_bits = (1 << width) - 1
+        # the set bits of the pattern part of a mask are read a byte at a time: per byte position and
+        # value, the pattern numbers it stands for
+        self._mask_bytes = (width + 7) // 8
+        self._byte_numbers = [[tuple(8 * i + b for b in range(8) if value >> b & 1) for value in range(256)]
+                              for i in range(self._mask_bytes)]
         self._pure_by_index = [tuple(number[key] for key in targets) for targets in self._pure_targets]
 
     def scan_numbers(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
@@ -410,20 +415,17 @@ class Prefilter:
         ``pure_occurrences`` and ``starts_from``."""
         automaton = self.automaton
         if not self._by_factor:
-            return _bits(self._always_mask), []
+            return list(self._always_numbers), []
         hits = list(automaton.iter(text))
         if not hits:
-            return _bits(self._always_mask), hits
+            return list(self._always_numbers), hits
         found = reduce(or_, map(self._masks.__getitem__, set(map(_second, hits))), self._always_mask)
-        numbers = found & self._pattern_bits
-        checked = numbers & self._checked_mask
-        needs_mask = self._needs_mask
-        while checked:
-            bit = checked & -checked
-            if needs_mask[bit.bit_length() - 1] & ~found:  # a further set without any occurrence
-                numbers ^= bit
-            checked ^= bit
-        return _bits(numbers), hits
+        missing, needs, byte_numbers = ~found, self._needs, self._byte_numbers
+        data = (found & self._pattern_bits).to_bytes(self._mask_bytes, "little")
+        # a pattern stays unless one of its further sets has no occurrence (needs[n] & missing)
+        numbers = [n for i, value in enumerate(data) if value for n in byte_numbers[i][value]
+                   if not needs[n] & missing]
+        return numbers, hits
 
     def pure_occurrences(self, hits: list[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
         """Pure literal pattern number → ``[start, end)`` of its factor occurrences among ``hits``."""
