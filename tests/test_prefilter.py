@@ -127,6 +127,9 @@ def test_windowed_search_finds_what_finditer_finds():
     k = load_knowledge()
     texts = [m.lower() for m in MESSAGES[::4]]
     texts += ["。".join(texts[i:i + 12]) for i in range(0, len(texts), 12)]  # long ones too
+    # dense ones: overlapping windows are searched together, with several matches per window
+    texts += ["".join(texts[i:i + 40]) for i in range(0, len(texts), 200)]
+    texts += ["逾期3天欠款5000元今晚8点前还款" * 30, "欠款逾期" * 80]
     for rule in k.rules_for("rules"):
         for pattern in rule.patterns:
             factors = required_factors(pattern.pattern)
@@ -151,3 +154,76 @@ def test_match_window():
 
     assert match_window("逾期\\d{1,3}天(?!内)") == (6, 1)
     assert match_window("逾期\\d+天") is None
+
+
+def _reference_signals(p, k) -> list:
+    """The plain semantics the fast path must reproduce: every pattern the prefilter lets through runs
+    with ``finditer`` (pure literal lists take ``literal_matches`` of their occurrences), rules in order,
+    at most ``MAX_SPANS_PER_RULE`` regex spans per rule, spans distinct and sorted. No gating."""
+    from anning.model import Signal
+
+    prefilter = rules._prefilter(k)
+    text, span = p.nt.text, p.nt.span
+    keys, occurrences = prefilter.scan_keys(text)
+    out = []
+    for rule in k.rules_for("rules"):
+        spans = []
+        for index, pattern in enumerate(rule.patterns):
+            key = (rule.id, index)
+            if key not in keys:
+                continue
+            if key in prefilter.pure:
+                spans += [span(a, b) for a, b in Prefilter.literal_matches(occurrences[key])]
+                continue
+            for m in pattern.finditer(text):
+                a, b = m.span()
+                if a == b:
+                    continue
+                if "ev" in pattern.groupindex and m.start("ev") >= 0:
+                    a, b = m.span("ev")
+                spans.append(span(a, b))
+                if len(spans) >= rules.MAX_SPANS_PER_RULE:
+                    break
+        if spans:
+            unique = sorted(set(spans), key=lambda s: (s.start, s.end))
+            out.append(Signal(rule.id, "rules", tuple(unique), unique[0].text))
+    return out
+
+
+# long texts (windowed search), folded ones whose offsets are not the identity, many repeats (span cap)
+_ODD_TEXTS = ["。".join(MESSAGES[i:i + 12]) for i in range(0, len(MESSAGES), 12)] + [
+    "ＡＢＣ　逾 期 23 天，欠款￥5000元！！\u200b请于今晚8点前还款" * 3,
+    "您的借款已逾期㎏３天，请立即还款，否则上门催收。" * 2,
+    "欠款" * 40 + "逾期" * 40,
+    "",
+]
+
+
+def test_fast_path_gives_exactly_the_reference_signals(engine):
+    """Spans, their order and evidence too, not just which rules fire."""
+    k = engine.k
+    for text in MESSAGES + _ODD_TEXTS:
+        p = engine.prepare(engine_message(text), "zh")
+        assert rules.detect(p, k, use_prefilter=True, gate=False) == _reference_signals(p, k), text
+
+
+def test_first_call_path_gives_the_same_signals(engine, monkeypatch):
+    """The first message of a knowledge pack uses substring checks instead of the automaton."""
+    k = engine.k
+    for text in MESSAGES[::9] + _ODD_TEXTS:
+        p = engine.prepare(engine_message(text), "zh")
+        monkeypatch.setattr(rules, "_analysed", set())
+        first = rules.detect(p, k, use_prefilter=None, gate=False)
+        plain = rules.detect(p, k, use_prefilter=False, gate=False)
+        assert first == plain, text
+
+
+def test_scan_numbers_agrees_with_scan_keys(engine):
+    prefilter = rules._prefilter(engine.k)
+    for text in [m.lower() for m in MESSAGES] + _ODD_TEXTS:
+        keys, occurrences = prefilter.scan_keys(text)
+        numbers, hits = prefilter.scan_numbers(text)
+        assert numbers == sorted(numbers)
+        assert {prefilter.keys[n] for n in numbers} == keys, text
+        pure = prefilter.pure_occurrences(hits)
+        assert {prefilter.keys[n]: occ for n, occ in pure.items()} == occurrences, text

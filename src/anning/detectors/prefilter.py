@@ -14,9 +14,9 @@ import re
 import re._constants as C
 import re._parser as P
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, reduce
 from importlib import resources
-from operator import itemgetter
+from operator import itemgetter, or_
 from pathlib import Path
 
 MAX_CLASS = 8  # a character class of up to this many literals still counts as a factor set
@@ -244,17 +244,27 @@ def windowed_finditer(pattern: re.Pattern[str], text: str, starts: list[int], sh
     or before q. Patterns here never match the empty string (they contain a factor)."""
     n = len(text)
     pos = 0
-    for q in starts:
+    i = j = 0
+    count = len(starts)
+    while i < count:
+        q = starts[i]
         if q < pos:
+            i += 1
             continue
-        while True:
-            m = pattern.search(text, max(pos, q + shortest_factor - longest), min(n, q + longest + reach + 2))
-            if m is None or m.start() > q:
-                break
-            yield m
-            pos = m.end()
-            if pos > q:
-                break
+        # Occurrences whose windows overlap are searched as one window (fewer scans, none longer): an
+        # attempt starting at or before the last of them is exact, as above. starts[i..j] is a maximal
+        # chain of overlapping windows, so j stays valid for a later i in the same chain.
+        j = max(i, j)
+        while j + 1 < count and starts[j + 1] + shortest_factor - longest <= starts[j] + longest + reach + 2:
+            j += 1
+        last = starts[j]
+        m = pattern.search(text, max(pos, q + shortest_factor - longest), min(n, last + longest + reach + 2))
+        if m is None or m.start() > last:
+            i = j + 1
+            continue
+        yield m
+        pos = m.end()  # > q: the match contains an occurrence not before q
+        i += 1
 
 
 FACTORS_FILE = "prefilter-factors.json"
@@ -309,6 +319,7 @@ class Prefilter:
     def __init__(self, patterns: list[tuple[str, int, str]]):
         import ahocorasick  # pyahocorasick: built once per knowledge pack
 
+        self.keys: list[tuple[str, int]] = [(rule_id, index) for rule_id, index, _ in patterns]  # by number
         self.always: list[tuple[str, int]] = []
         self.pure: set[tuple[str, int]] = set()
         self.factors: dict[tuple[str, int], frozenset[str] | None] = {}
@@ -363,10 +374,75 @@ class Prefilter:
                     self._further[key] = tuple(needs)
             self._checked = frozenset(self._further)
             self._index_of = index_of
+            self._number_tables()
             if self._by_factor:
                 automaton.make_automaton()
             self._automaton = automaton
         return self._automaton
+
+    def _number_tables(self) -> None:
+        """The automaton's tables by pattern number (see ``scan_numbers``), as bit masks: bit n is
+        pattern n, bit ``len(keys) + m`` is the m-th distinct further set. Per factor index, the
+        patterns it unlocks and the further sets it satisfies; per pattern, the further sets it needs."""
+        number = {key: i for i, key in enumerate(self.keys)}
+        width = len(self.keys)
+        need_bits: dict[frozenset[int], int] = {}
+        masks = [sum(1 << number[key] for key in targets) for targets in self._targets]
+        self._needs = [0] * width  # pattern number → mask of the further sets it needs
+        for key, needs in self._further.items():
+            mask = 0
+            for need in needs:
+                if need not in need_bits:
+                    need_bits[need] = bit = 1 << (width + len(need_bits))
+                    for index in need:
+                        masks[index] |= bit
+                mask |= need_bits[need]
+            self._needs[number[key]] = mask
+        self._masks = masks
+        self._always_mask = sum(1 << number[key] for key in self.always)
+        self._always_numbers = sorted(number[key] for key in self.always)
+        self._pattern_bits = (1 << width) - 1
+        # the set bits of the pattern part of a mask are read a byte at a time: per byte position and
+        # value, the pattern numbers it stands for
+        self._mask_bytes = (width + 7) // 8
+        self._byte_numbers = [[tuple(8 * i + b for b in range(8) if value >> b & 1) for value in range(256)]
+                              for i in range(self._mask_bytes)]
+        self._pure_by_index = [tuple(number[key] for key in targets) for targets in self._pure_targets]
+
+    def scan_numbers(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """What ``scan_keys`` finds, by pattern number (position in the constructor's list): the sorted
+        numbers of the patterns that can match, and the automaton's hits ``(end, factor index)`` for
+        ``pure_occurrences`` and ``starts_from``."""
+        automaton = self.automaton
+        if not self._by_factor:
+            return list(self._always_numbers), []
+        hits = list(automaton.iter(text))
+        if not hits:
+            return list(self._always_numbers), hits
+        found = reduce(or_, map(self._masks.__getitem__, set(map(_second, hits))), self._always_mask)
+        missing, needs, byte_numbers = ~found, self._needs, self._byte_numbers
+        data = (found & self._pattern_bits).to_bytes(self._mask_bytes, "little")
+        # a pattern stays unless one of its further sets has no occurrence (needs[n] & missing)
+        numbers = [n for i, value in enumerate(data) if value for n in byte_numbers[i][value]
+                   if not needs[n] & missing]
+        return numbers, hits
+
+    def pure_occurrences(self, hits: list[tuple[int, int]]) -> dict[int, list[tuple[int, int]]]:
+        """Pure literal pattern number → ``[start, end)`` of its factor occurrences among ``hits``."""
+        out: dict[int, list[tuple[int, int]]] = {}
+        lengths, pure_by_index, has_pure = self._lengths, self._pure_by_index, self._has_pure
+        for end, index in [hit for hit in hits if hit[1] in has_pure]:
+            for n in pure_by_index[index]:
+                out.setdefault(n, []).append((end - lengths[index] + 1, end + 1))
+        return out
+
+    def starts_from(self, hits: list[tuple[int, int]]) -> dict[int, list[int]]:
+        """``starts(text)`` from the hits ``scan_numbers`` returned for that text."""
+        out: dict[int, list[int]] = {}
+        lengths = self._lengths
+        for end, index in hits:
+            out.setdefault(index, []).append(end - lengths[index] + 1)
+        return out
 
     def quick_candidates(self, text: str) -> set[tuple[str, int]]:
         """Without the automaton (one-off analyses): plain substring tests per pattern."""

@@ -5,39 +5,88 @@ the same as running every pattern, only faster."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from anning.detectors import Prepared
 from anning.detectors.prefilter import Prefilter, windowed_finditer
 from anning.knowledge import Knowledge
-from anning.knowledge.loader import Rule
-from anning.model import Signal
+from anning.model import Signal, Span
+from anning.text.normalize import NormalizedText
 
 MAX_SPANS_PER_RULE = 8
 LONG_TEXT = 400  # from this length, bounded patterns are searched only near their factors
 
+_literal_matches = Prefilter.literal_matches
+
+
+class _Plan:
+    """What ``detect`` needs about one knowledge pack, worked out once. Patterns are numbered in rule
+    order (the prefilter's numbering), so sorted numbers visit rules in order."""
+
+    def __init__(self, k: Knowledge):
+        self.rules = k.rules_for("rules")
+        self.prefilter = Prefilter([(r.id, i, src) for r in self.rules for i, src in enumerate(r.sources)])
+        self.rule_of = [pos for pos, rule in enumerate(self.rules) for _ in rule.sources]  # number → rule
+        # rule position → (rule ids, groups) of which one must have fired; None: runs unconditionally
+        self.requires: list[tuple[frozenset[str], frozenset[str]] | None] = [
+            (frozenset(r for r in rule.requires_any if not r.startswith("g:")),
+             frozenset(r[2:] for r in rule.requires_any if r.startswith("g:"))) if rule.requires_any else None
+            for rule in self.rules]
+        self.number = {key: i for i, key in enumerate(self.prefilter.keys)}
+        # pattern number → (compiled pattern, index of its "ev" group or 0, pure literal list), on first use
+        self.entries: list[tuple[re.Pattern[str], int, bool] | None] = [None] * len(self.rule_of)
+        self._windows: dict[int, tuple | None] = {}
+
+    def entry(self, number: int) -> tuple[re.Pattern[str], int, bool]:
+        key = self.prefilter.keys[number]
+        pattern = self.rules[self.rule_of[number]].pattern(key[1])
+        entry = self.entries[number] = (pattern, pattern.groupindex.get("ev", 0), key in self.prefilter.pure)
+        return entry
+
+    def window(self, number: int) -> tuple | None:
+        try:
+            return self._windows[number]
+        except KeyError:
+            info = self._windows[number] = self.prefilter.window(self.prefilter.keys[number])
+            return info
+
 
 @lru_cache(maxsize=4)
+def _plan(k: Knowledge) -> _Plan:
+    return _Plan(k)
+
+
 def _prefilter(k: Knowledge) -> Prefilter:
-    return Prefilter([(r.id, i, src) for r in k.rules_for("rules") for i, src in enumerate(r.sources)])
-
-
-@lru_cache(maxsize=4)
-def _rule_order(k: Knowledge) -> dict[str, int]:
-    return {rule.id: i for i, rule in enumerate(k.rules_for("rules"))}
+    return _plan(k).prefilter
 
 
 _analysed: set[int] = set()
-_COMPILED: dict[str, tuple] = {}  # pattern source → (compiled pattern, has an "ev" group)
 
 
-def _compiled(rule: Rule, index: int) -> tuple:
-    source = rule.sources[index]
-    entry = _COMPILED.get(source)
-    if entry is None:
-        pattern = rule.pattern(index)
-        entry = _COMPILED[source] = (pattern, "ev" in pattern.groupindex)
-    return entry
+class _Text:
+    """One message's text and what the automaton found in it, worked out lazily."""
+
+    __slots__ = ("_occurrences", "_starts", "hits", "literal", "nt", "prefilter", "windowed")
+
+    def __init__(self, nt: NormalizedText, prefilter: Prefilter, hits: list[tuple[int, int]] | None):
+        self.nt = nt
+        self.prefilter = prefilter
+        self.hits = hits
+        self.literal = hits is not None  # pure literal patterns take their matches from the automaton
+        self.windowed = hits is not None and len(nt.text) >= LONG_TEXT
+        self._occurrences: dict[int, list[tuple[int, int]]] | None = None
+        self._starts: dict[int, list[int]] | None = None
+
+    def occurrences(self, number: int) -> list[tuple[int, int]]:
+        if self._occurrences is None:
+            self._occurrences = self.prefilter.pure_occurrences(self.hits)
+        return self._occurrences[number]
+
+    def starts(self) -> dict[int, list[int]]:
+        if self._starts is None:
+            self._starts = self.prefilter.starts_from(self.hits)
+        return self._starts
 
 
 def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
@@ -49,99 +98,127 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
     signals of the detectors that ran before); the engine drops unsupported signals anyway, so this
     changes nothing but the time spent."""
     text = p.nt.text
-    prefilter = _prefilter(k)
-    keys: set | None = None
-    occurrences: dict = {}
-    allowed: set | None = None
-    if use_prefilter is None:
-        if id(k) in _analysed:
-            keys, occurrences = prefilter.scan_keys(text)
-        else:
-            allowed = prefilter.quick_candidates(text)
-            _analysed.add(id(k))
-    elif use_prefilter:
-        keys, occurrences = prefilter.scan_keys(text)
-    rules = k.rules_for("rules")
-    order = _rule_order(k)
-    if keys is not None:  # visit only the rules the prefilter let through
-        rules = [rules[i] for i in sorted({order[rule_id] for rule_id, _ in keys})]
+    plan = _plan(k)
+    prefilter = plan.prefilter
+    hits = None
+    numbers: list[int] | range  # the patterns to run, in rule order
+    if use_prefilter is None and id(k) not in _analysed:
+        _analysed.add(id(k))
+        number = plan.number
+        numbers = sorted(number[key] for key in prefilter.quick_candidates(text))
+    elif use_prefilter is not None and not use_prefilter:
+        numbers = range(len(plan.rule_of))
+    else:
+        numbers, hits = prefilter.scan_numbers(text)
+    scan = _Text(p.nt, prefilter, hits)
 
-    long_text: list | None = [] if keys is not None and len(text) >= LONG_TEXT else None
-
+    rules = plan.rules
     fired_ids = set(prior)
     fired_groups = {k.rules[r].group for r in prior if r in k.rules}
-    signals: list[Signal] = []
+    found: list[tuple[int, Signal]] = []
+    pending: list[tuple[int, list[int]]] = []
 
-    def run(rule: Rule) -> None:
-        signal = _match(rule, p, prefilter, keys, occurrences, allowed, long_text)
-        if signal is not None:
-            signals.append(signal)
+    def run(pos: int, group: list[int]) -> None:
+        spans = _spans(plan, group, scan)
+        if spans:
+            rule = rules[pos]
+            found.append((pos, Signal(rule.id, "rules", spans, spans[0].text)))
             fired_ids.add(rule.id)
             fired_groups.add(rule.group)
 
-    pending = []
-    for rule in rules:
-        if rule.requires_any and gate:
-            pending.append(rule)
+    requires = plan.requires
+    for pos, group in _by_rule(plan.rule_of, numbers):
+        if gate and requires[pos] is not None:
+            pending.append((pos, group))
         else:
-            run(rule)
+            run(pos, group)
     progress = True
     while pending and progress:
         progress = False
         waiting = []
-        for rule in pending:
-            if any((ref[2:] in fired_groups) if ref.startswith("g:") else (ref in fired_ids)
-                   for ref in rule.requires_any):
-                run(rule)
+        for pos, group in pending:
+            ids, groups = requires[pos]
+            if not ids.isdisjoint(fired_ids) or not groups.isdisjoint(fired_groups):
+                run(pos, group)
                 progress = True
             else:
-                waiting.append(rule)
+                waiting.append((pos, group))
         pending = waiting
-    if len(signals) > 1:
-        signals.sort(key=lambda s: order[s.rule])
-    return signals
+    if len(found) > 1:
+        found.sort(key=_first)
+    return [signal for _, signal in found]
 
 
-def _match(rule: Rule, p: Prepared, prefilter: Prefilter, keys: set | None, occurrences: dict,
-           allowed: set | None, long_text: list | None = None) -> Signal | None:
-    """``long_text``: a list (filled on first use with the factor start positions) when the text is long
-    enough for ``windowed_finditer`` to pay; it yields the same matches as ``finditer``."""
-    text = p.nt.text
-    span = p.nt.span
-    spans = []
-    for index in range(len(rule.sources)):
-        key = (rule.id, index)
-        if keys is not None:
-            if key not in keys:
-                continue
-            if key in prefilter.pure:
-                spans.extend(span(a, b) for a, b in prefilter.literal_matches(occurrences[key]))
-                continue
-        elif allowed is not None and key not in allowed:
+def _by_rule(rule_of: list[int], numbers: list[int] | range) -> list[tuple[int, list[int]]]:
+    """Sorted pattern numbers grouped by rule: (rule position, its numbers), in rule order."""
+    out: list[tuple[int, list[int]]] = []
+    last = -1
+    for n in numbers:
+        pos = rule_of[n]
+        if pos != last:
+            group = [n]
+            out.append((pos, group))
+            last = pos
+        else:
+            group.append(n)
+    return out
+
+
+def _first(item: tuple) -> int:
+    return item[0]
+
+
+def _spans(plan: _Plan, numbers: list[int], scan: _Text) -> tuple[Span, ...]:
+    """The spans of one rule's patterns ``numbers`` (original text, sorted, distinct). On long texts,
+    bounded patterns are searched only near their factors (``windowed_finditer`` yields the same
+    matches as ``finditer``)."""
+    text = scan.nt.text
+    found: list[tuple[int, int]] = []  # [start, end) in the normalised text
+    for number in numbers:
+        entry = plan.entries[number] or plan.entry(number)
+        pattern, ev, pure = entry
+        if pure and scan.literal:
+            occ = scan.occurrences(number)
+            found.extend(occ if len(occ) == 1 else _literal_matches(occ))
             continue
-        pattern, has_ev = _compiled(rule, index)
         matches = None
-        if long_text is not None:
-            window = prefilter.window(key)
+        if scan.windowed:
+            window = plan.window(number)
             if window is not None:
-                if not long_text:
-                    long_text.append(prefilter.starts(text))
-                by_index = long_text[0]
+                by_index = scan.starts()
                 indices, shortest, longest, reach = window
-                starts = sorted(q for i in indices for q in by_index.get(i, ()))
-                matches = windowed_finditer(pattern, text, starts, shortest, longest, reach)
+                at = sorted(q for i in indices for q in by_index.get(i, ()))
+                matches = windowed_finditer(pattern, text, at, shortest, longest, reach)
         for m in matches if matches is not None else pattern.finditer(text):
             a, b = m.span()
             if a == b:
                 continue
-            if has_ev:
-                ev = m.span("ev")
-                if ev[0] >= 0:  # the group took part in the match
-                    a, b = ev
-            spans.append(span(a, b))
-            if len(spans) >= MAX_SPANS_PER_RULE:
+            if ev:
+                ev_span = m.span(ev)
+                if ev_span[0] >= 0:  # the group took part in the match
+                    a, b = ev_span
+            found.append((a, b))
+            if len(found) >= MAX_SPANS_PER_RULE:
                 break
-    if not spans:
-        return None
-    unique = sorted(set(spans), key=lambda s: (s.start, s.end))
-    return Signal(rule.id, "rules", tuple(unique), unique[0].text)
+    if not found:
+        return ()
+    return _to_original(scan.nt, found)
+
+
+def _to_original(nt: NormalizedText, found: list[tuple[int, int]]) -> tuple[Span, ...]:
+    """Map normalised ranges to distinct original spans sorted by (start, end)."""
+    offsets, original = nt.offsets, nt.original
+    if type(offsets) is range and offsets.start == 0 and offsets.step == 1 and len(offsets) == len(original):
+        # one character per character: the offsets are the identity (nt.span would give the same)
+        if len(found) == 1:
+            a, b = found[0]
+            return (Span(a, b, original[a:b]),)
+        return tuple(Span(a, b, original[a:b]) for a, b in sorted(set(found)))
+    span = nt.span
+    if len(found) == 1:
+        return (span(*found[0]),)
+    return tuple(sorted(set(span(a, b) for a, b in found), key=_start_end))
+
+
+def _start_end(s: Span) -> tuple[int, int]:
+    return (s.start, s.end)
