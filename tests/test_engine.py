@@ -241,8 +241,10 @@ def test_law_version_follows_message_date(engine):
 
 def _violations_as_first_written(k, behaviours, on, lang):
     """The laws in force on ``on`` that the behaviours cite, each once, in binding order."""
-    from anning.engine import _in_force
     from anning.knowledge.loader import BINDING_LEVELS
+
+    def _in_force(start, end, on):
+        return not (start and on < date.fromisoformat(start)) and not (end and on > date.fromisoformat(end))
 
     out, seen = [], set()
     for b in behaviours:

@@ -208,35 +208,20 @@ def test_aggregate_refuses_what_is_not_a_verdict_file(cli, tmp_path):
 
 
 def _reference_record(rid, verdict) -> dict:
-    """``record`` as it was first written, from ``verdict_to_dict``: the fast version must give the same."""
+    """``record`` as it was first written, from ``verdict_to_dict`` (the entity columns come from the same
+    ``entity_columns``, tested through ``anning aggregate``): the fast version must give the same."""
     from anning.explain import verdict_to_dict
-    from anning.scale.arrow import _NON_DIGIT, PAYMENT_ACCOUNT_TYPES, _agency
+    from anning.scale.arrow import entity_columns
 
     d = verdict_to_dict(verdict)
     ent = d["entities"]
-    platforms = ent.get("platforms") or []
-    agency = _agency(verdict.message.text, [p["text"] for p in platforms])
-    platform = next((p for p in platforms if p["text"] != agency), None)
     at = verdict.message.received_at
-    domains = list(dict.fromkeys(u["domain"].lower() for u in ent.get("urls") or [] if u.get("domain")))
-    accounts: list[str] = []
-    contacts: list[str] = []
-    for a in ent.get("accounts") or []:
-        if a.get("type") in PAYMENT_ACCOUNT_TYPES:
-            value = _NON_DIGIT.sub("", a["text"])
-            if value and value not in accounts:
-                accounts.append(value)
-        elif a.get("type") == "im_contact" and a["text"] not in contacts:
-            contacts.append(a["text"])
-    contacts += [p["number"] for p in ent.get("phones") or [] if p.get("number") and p["number"] not in contacts]
     dumps = lambda value: json.dumps(value, ensure_ascii=False)  # noqa: E731
     return {
         "id": str(rid), "kind": d["kind"], "confidence": d["confidence"], "risk": d["risk"],
         "risk_level": d["risk_level"], "flags": d["flags"], "decided_by": d["decided_by"],
-        "scenario_id": d["scenario"]["id"], "platform": platform["text"] if platform else None,
-        "platform_id": platform["id"] if platform else None, "agency": agency,
-        "sender_type": (ent.get("sender") or {}).get("type"), "url_domains": domains,
-        "payment_accounts": accounts, "contacts": contacts,
+        "scenario_id": d["scenario"]["id"], **entity_columns(verdict.message.text, ent),
+        "sender_type": (ent.get("sender") or {}).get("type"),
         "night": None if at is None else (at.hour >= 22 or at.hour < 8),
         "local_date": None if at is None else at.date(), "local_hour": None if at is None else at.hour,
         "local_weekday": None if at is None else at.isoweekday(),

@@ -471,12 +471,6 @@ def _insert_position(ids: list[str], new: str, order: list[str]) -> int:
     return len(ids)
 
 
-def _in_force(start: str | None, end: str | None, on: date) -> bool:
-    if start and on < date.fromisoformat(start):
-        return False
-    return not (end and on > date.fromisoformat(end))
-
-
 def _norm_range(nt, span: list[int]) -> tuple[int, int]:
     """Translate an original-text span back into normalised offsets (for overlap checks)."""
     return bisect_left(nt.offsets, span[0]), bisect_left(nt.offsets, span[1])  # offsets never decrease

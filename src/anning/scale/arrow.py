@@ -203,17 +203,12 @@ _scenario_json = IdentityCache(lambda s: _dumps(scenario_dict(s)))
 _actions_json = IdentityCache(lambda a: _dumps(action_list(a)))
 
 
-def record(rid: Any, verdict: Verdict | None, error: str | None) -> dict[str, Any]:
-    """The verdict columns of one output row (a dict keyed by ``VERDICT_COLUMNS``). The values are
-    those of ``verdict_to_dict``, built from the verdict directly; ``violations`` is shared between
-    rows (read it, never change it)."""
-    if verdict is None:
-        return {"id": None if rid is None else str(rid), "error": error}
-    ent = verdict.entities
+def entity_columns(text: str, ent: dict[str, Any]) -> dict[str, Any]:
+    """The columns read from a verdict's entities: platform, agency, link domains, payment accounts and
+    contacts (IM accounts, then phone numbers), each list without repeats."""
     platforms = ent.get("platforms") or []
-    agency = _agency(verdict.message.text, [p["text"] for p in platforms])
+    agency = _agency(text, [p["text"] for p in platforms])
     platform = next((p for p in platforms if p["text"] != agency), None)
-    at = verdict.message.received_at
     domains: list[str] = []
     for u in ent.get("urls") or []:
         domain = (u.get("domain") or "").lower()
@@ -231,15 +226,25 @@ def record(rid: Any, verdict: Verdict | None, error: str | None) -> dict[str, An
     for p in ent.get("phones") or []:
         if p.get("number") and p["number"] not in contacts:
             contacts.append(p["number"])
+    return {"platform": platform["text"] if platform else None, "platform_id": platform["id"] if platform else None,
+            "agency": agency, "url_domains": domains, "payment_accounts": accounts, "contacts": contacts}
+
+
+def record(rid: Any, verdict: Verdict | None, error: str | None) -> dict[str, Any]:
+    """The verdict columns of one output row (a dict keyed by ``VERDICT_COLUMNS``). The values are
+    those of ``verdict_to_dict``, built from the verdict directly; ``violations`` is shared between
+    rows (read it, never change it)."""
+    if verdict is None:
+        return {"id": None if rid is None else str(rid), "error": error}
+    ent = verdict.entities
+    at = verdict.message.received_at
     sender = ent.get("sender") or {}
     return {
         "id": None if rid is None else str(rid),
         "kind": verdict.kind, "confidence": verdict.confidence, "risk": verdict.risk,
         "risk_level": verdict.risk_level, "flags": list(verdict.flags), "decided_by": verdict.decided_by,
         "scenario_id": verdict.scenario.id,
-        "platform": platform["text"] if platform else None, "platform_id": platform["id"] if platform else None,
-        "agency": agency, "sender_type": sender.get("type"),
-        "url_domains": domains, "payment_accounts": accounts, "contacts": contacts,
+        **entity_columns(verdict.message.text, ent), "sender_type": sender.get("type"),
         "night": None if at is None else (at.hour >= 22 or at.hour < 8),
         "local_date": None if at is None else at.date(),
         "local_hour": None if at is None else at.hour,
