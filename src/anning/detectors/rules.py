@@ -12,6 +12,7 @@ from anning.detectors import Prepared
 from anning.detectors.prefilter import Prefilter, windowed_finditer
 from anning.knowledge import Knowledge
 from anning.model import Signal, Span
+from anning.text.jit import JIT_FROM, jit
 from anning.text.normalize import NormalizedText
 
 MAX_SPANS_PER_RULE = 8
@@ -37,12 +38,20 @@ class _Plan:
         # pattern number → (compiled pattern, index of its "ev" group or 0, pure literal list), on first use
         self.entries: list[tuple[re.Pattern[str], int, bool] | None] = [None] * len(self.rule_of)
         self._windows: dict[int, tuple | None] = {}
+        self._jit: dict[int, object] = {}  # pattern number → its PCRE2 twin or None
 
     def entry(self, number: int) -> tuple[re.Pattern[str], int, bool]:
         key = self.prefilter.keys[number]
         pattern = self.rules[self.rule_of[number]].pattern(key[1])
         entry = self.entries[number] = (pattern, pattern.groupindex.get("ev", 0), key in self.prefilter.pure)
         return entry
+
+    def jit(self, number: int, pattern: re.Pattern[str]):
+        try:
+            return self._jit[number]
+        except KeyError:
+            fast = self._jit[number] = jit(pattern)
+            return fast
 
     def window(self, number: int) -> tuple | None:
         try:
@@ -67,7 +76,7 @@ _analysed: set[int] = set()
 class _Text:
     """One message's text and what the automaton found in it, worked out lazily."""
 
-    __slots__ = ("_occurrences", "_starts", "hits", "literal", "nt", "prefilter", "windowed")
+    __slots__ = ("_occurrences", "_starts", "hits", "jit", "literal", "nt", "prefilter", "windowed")
 
     def __init__(self, nt: NormalizedText, prefilter: Prefilter, hits: list[tuple[int, int]] | None):
         self.nt = nt
@@ -75,6 +84,7 @@ class _Text:
         self.hits = hits
         self.literal = hits is not None  # pure literal patterns take their matches from the automaton
         self.windowed = hits is not None and len(nt.text) >= LONG_TEXT
+        self.jit = len(nt.text) >= JIT_FROM  # patterns run on PCRE2's JIT (text/jit.py)
         self._occurrences: dict[int, list[tuple[int, int]]] | None = None
         self._starts: dict[int, list[int]] | None = None
 
@@ -189,6 +199,13 @@ def _spans(plan: _Plan, numbers: list[int], scan: _Text) -> tuple[Span, ...]:
                 indices, shortest, longest, reach = window
                 at = sorted(q for i in indices for q in by_index.get(i, ()))
                 matches = windowed_finditer(pattern, text, at, shortest, longest, reach)
+        if matches is None and scan.jit:
+            fast = plan.jit(number, pattern)
+            if fast is not None:
+                try:
+                    matches = list(fast.finditer(text))
+                except Exception:  # PCRE2's backtracking limit: let re answer
+                    matches = None
         for m in matches if matches is not None else pattern.finditer(text):
             a, b = m.span()
             if a == b:

@@ -10,66 +10,67 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from anning.text.jit import DualPattern
 from anning.text.normalize import NormalizedText
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰贰叁肆伍陆柒捌玖拾佰仟萬"
 _CN_NUM = f"[{_CN_DIGITS}]+"
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 
-_AMOUNT = re.compile(
+_AMOUNT = DualPattern(re.compile(
     rf"(?:(?P<cur>[¥￥$]|人民币|rmb)\s*(?P<n1>{_NUM})(?P<u1>万|千|w|k)?(?:元|块|圆)?(?:整)?"
     rf"|(?<![\d,.])(?P<n2>{_NUM})\s*(?P<u2>万|千|百|w|k)?\s*(?:元|块|圆)(?:整)?"
     rf"|(?:人民币)?(?P<n3>{_CN_NUM})(?:元|块|圆)(?:整)?"
     rf"|(?<![\d,.])(?P<n4>{_NUM})(?P<u4>万|千)(?=[^\d年月日天]|$))"
-)
+))
 _MULT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "百": 100}
 
-_DATE = re.compile(
+_DATE = DualPattern(re.compile(
     r"(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}月\d{1,2}[日号]|(?<!\d)\d{1,2}[日号](?=前|之前|\d|[上下中]午|晚|$))"
-)
+))
 _TIME_WORD = rf"(?:\d{{1,2}}(?::\d{{2}})?|{_CN_NUM})\s*(?:点|时|:00)(?:\d{{1,2}}分|半|整)?"
-_DEADLINE = re.compile(
+_DEADLINE = DualPattern(re.compile(
     rf"(?:今日|今天|今晚|明日|明天|明早|后天|本日|当日|次日|即日|本周|本月|月底|周[一二三四五六日末])?"
     rf"(?:[上下中]午|早上|晚上|凌晨|傍晚)?"
     rf"(?:{_TIME_WORD}\s*(?:前|之前|以前)"
     rf"|(?:(?<!\d)\d+|{_CN_NUM})\s*(?:个)?(?:小时|分钟|天|日|个工作日)(?:内|之内|以内)"
     rf"|(?:今日|今天|当天|本日|明天|明日)内)"
-)
+))
 _RELATIVE = re.compile(r"今日|今天|今晚|明日|明天|后天|即日起|立即|立刻|马上|尽快|限期")
-_OVERDUE = re.compile(
+_OVERDUE = DualPattern(re.compile(
     rf"(?:已|已经)?(?:逾期|超期|拖欠|欠款|违约逾期|超过还款日)(?:了)?\s*(?P<n>\d+|{_CN_NUM}|多)\s*(?:天|日)"
-)
+))
 _CONTRACT = re.compile(
     r"(?P<label>合同编号|合同号|借款编号|借据号|贷款编号|订单编号|订单号|订单|案件编号|案号|编号)"
     r"\s*[:：(（]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,})"
 )
-_URL = re.compile(
+_URL = DualPattern(re.compile(
     r"(?:https?://)?(?:(?:\d{1,3}\.){3}\d{1,3}|(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9\-]{1,62})"
     r"(?::\d{2,5})?"
     r"(?:/[A-Za-z0-9_\-./?%&=#~+:@!$*,;]*)?",  # ASCII only: \w would run on into Chinese text
-)
+))
 _SCHEME = re.compile(r"^https?://")
 _IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
-_MOBILE = re.compile(
+_MOBILE = DualPattern(re.compile(
     r"(?<![\d*])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?(?:\d{4}|\*{4}|x{4}))"
     r"(?:[\s-]?(?:\d{4}|\d{2}xx|xx\d{2}|x{4}))(?!\d)"
-)
-_LANDLINE = re.compile(
+))
+_LANDLINE = DualPattern(re.compile(
     r"(?<![\d*])0\d{2,3}\s*[-—–]?\s*\d{7,8}(?!\d)|(?<![\d*])0\d{2,3}\s*[-—–]\s*\d{3,6}x{1,4}(?![\dx])"
-)
-_SERVICE = re.compile(
+))
+_SERVICE = DualPattern(re.compile(
     r"(?<![\d*])(?:[48]00[\s-]?\d{3}[\s-]?\d{4}|[48]00-\d{3}-\d{4}|9[56]\d{3,4}|1[02]\d{3,4}"
     r"|1069\d{4,16}|106\d{8,17})(?!\d)"
-)
-_INTL = re.compile(r"(?<![\d*])(?:\+|00)(?!86)[1-9]\d{0,2}[\s-]?\d[\d\s-]{5,14}\d")
-_CARD = re.compile(r"(?<![\d*])\d{4}[\s-]?(?:[\d*x]{4}[\s-]?){2}[\d*x]{0,3}\d{4}(?!\d)")
+))
+_INTL = DualPattern(re.compile(r"(?<![\d*])(?:\+|00)(?!86)[1-9]\d{0,2}[\s-]?\d[\d\s-]{5,14}\d"))
+_CARD = DualPattern(re.compile(r"(?<![\d*])\d{4}[\s-]?(?:[\d*x]{4}[\s-]?){2}[\d*x]{0,3}\d{4}(?!\d)"))
 _CARD_TAIL = re.compile(r"(?:尾号|尾数|末四位|后四位|卡号后四位)(?:为|是)?\s*(?P<d>[\dx*]{3,4})")
 _ACCOUNT = re.compile(r"(?:账号|帐号|账户|帐户|卡号|收款账户|收款卡号)\s*[:：为是]?\s*(?P<d>\d[\d\s*x-]{7,30}\d)")
 _QQ_WX = re.compile(r"(?:微信|vx|v信|wx|qq|扣扣|tg|telegram|飞机)\s*(?:号)?\s*[:：@]?\s*(?P<d>[a-z0-9_@\-]{5,30})")
-_SIGNATURE = re.compile(r"^\s*[【\[]([^【】\[\]]{2,20})[】\]]|[【\[]([^【】\[\]]{2,20})[】\]]\s*$")
-_MASKED_NAME = re.compile(
+_SIGNATURE = DualPattern(re.compile(r"^\s*[【\[]([^【】\[\]]{2,20})[】\]]|[【\[]([^【】\[\]]{2,20})[】\]]\s*$"))
+_MASKED_NAME = DualPattern(re.compile(
     r"(?P<name>[\u4e00-\u9fff](?:\*{1,3}|某某|某|x{1,2}|○{1,2}))(?:先生|女士|小姐)?"
-)
+))
 
 
 # Guards: each pattern below needs one of these characters (or strings) to match at all, so a text

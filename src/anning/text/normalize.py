@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from anning.model import Span
+from anning.text.jit import DualPattern
 
 # Characters that carry no meaning and are used to break up keywords.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e")
@@ -67,14 +68,14 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 _CJK = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
 # Separator runs between CJK characters: joiners (not sentence punctuation), pictographs, emoji parts.
-_JOIN_RUN = re.compile(
+_JOIN_RUN = DualPattern(re.compile(
     f"(?<=[{_CJK}])[{re.escape(''.join(sorted(_JOINERS - _PUNCTUATION)))}"
     "\u2190-\u2bff\u3200-\u32ff\ufe0e\ufe0f\u200d\U0001f000-\U0001faff]+"
     f"(?=[{_CJK}])"
-)
+))
 # Spaces between a CJK character and a digit (逾 期 23 天) are spacing obfuscation too.
-_CJK_DIGIT_GAP = re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]+(?=\\d)|(?<=\\d)[ \\t\\u3000]+(?=[{_CJK}])")
-_LOOKALIKE_RUN = re.compile("(?<=\\d)[o〇li|]+(?=\\d)")
+_CJK_DIGIT_GAP = DualPattern(re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]+(?=\\d)|(?<=\\d)[ \\t\\u3000]+(?=[{_CJK}])"))
+_LOOKALIKE_RUN = DualPattern(re.compile("(?<=\\d)[o〇li|]+(?=\\d)"))
 
 
 _ONE_TO_ONE: set[str] = set()  # characters known to fold to exactly one character
@@ -113,14 +114,14 @@ def normalize(original: str) -> NormalizedText:
     text, offsets = _fold(original)
     text = _to_simplified(text)
     if _LOOKALIKE_RUN.search(text):
-        text = _LOOKALIKE_RUN.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
+        text = _LOOKALIKE_RUN.plain.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
     for gap in (_JOIN_RUN, _CJK_DIGIT_GAP):
         if gap.search(text):
             text, offsets = _drop(gap, text, offsets)
     return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)))
 
 
-def _drop(gap: re.Pattern[str], text: str, offsets: list[int] | None) -> tuple[str, list[int]]:
+def _drop(gap: DualPattern, text: str, offsets: list[int] | None) -> tuple[str, list[int]]:
     """Remove every match of ``gap`` from the text, keeping the offset map in step."""
     base = offsets if offsets is not None else range(len(text))
     kept_chars: list[str] = []
