@@ -202,24 +202,33 @@ def _spans(plan: _Plan, numbers: list[int], scan: _Text) -> tuple[Span, ...]:
         if matches is None and scan.jit:
             fast = plan.jit(number, pattern)
             if fast is not None:
-                try:
-                    matches = list(fast.finditer(text))
-                except Exception:  # PCRE2's backtracking limit: let re answer
-                    matches = None
-        for m in matches if matches is not None else pattern.finditer(text):
-            a, b = m.span()
-            if a == b:
-                continue
-            if ev:
-                ev_span = m.span(ev)
-                if ev_span[0] >= 0:  # the group took part in the match
-                    a, b = ev_span
-            found.append((a, b))
-            if len(found) >= MAX_SPANS_PER_RULE:
-                break
+                try:  # PCRE2 may give up (its backtracking limit): then re answers
+                    found.extend(_ranges(fast.finditer(text), ev, max(1, MAX_SPANS_PER_RULE - len(found))))
+                    continue
+                except Exception:
+                    pass
+        found.extend(_ranges(matches if matches is not None else pattern.finditer(text), ev,
+                             max(1, MAX_SPANS_PER_RULE - len(found))))
     if not found:
         return ()
     return _to_original(scan.nt, found)
+
+
+def _ranges(matches, ev: int, limit: int) -> list[tuple[int, int]]:
+    """The first ``limit`` non-empty matches as ranges: the "ev" group's where it took part."""
+    out = []
+    for m in matches:
+        a, b = m.span()
+        if a == b:
+            continue
+        if ev:
+            ev_span = m.span(ev)
+            if ev_span[0] >= 0:
+                a, b = ev_span
+        out.append((a, b))
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _to_original(nt: NormalizedText, found: list[tuple[int, int]]) -> tuple[Span, ...]:

@@ -6,9 +6,9 @@ and per match. On a long text the scan dominates and PCRE2 wins; on a short mess
 the engine gained nothing from it. So a ``DualPattern`` uses PCRE2 from ``JIT_FROM``
 characters on and ``re`` below (``benchmarks/regex_engines.py`` measures both, per pattern).
 
-Both engines give the same matches for the patterns used here (tests compare them on the project's
-corpus, on long pasted texts and on random text, and compare whole batch outputs). Without the ``pcre2`` package, or with ``ANNING_PCRE2=0`` in the
-environment, everything runs on ``re``."""
+Both engines give the same matches for the patterns used here: tests compare them on the project's
+corpus, on long pasted texts and on random text, and compare whole batch outputs. Without the
+``pcre2`` package, or with ``ANNING_PCRE2=0`` in the environment, everything runs on ``re``."""
 
 from __future__ import annotations
 
