@@ -285,6 +285,79 @@ def test_cross_formats_agree(cli, tmp_path, jsonl_in):
     assert rows[0]["kind"] == "collection_notice" and "error" in rows[2] and "error" in rows[3]
 
 
+# -- --keep: input columns carried into the output ----------------------------------------------------
+KEEP_ROWS = [
+    {"id": "k1", "text": THIRD_PARTY, "region": "浙江", "label": "third_party_contact", "meta": {"batch": 7}},
+    {"id": "k2", "text": SCAM, "region": "广东", "label": "fake_collection"},
+    {"id": "k3", "region": "江苏", "label": "other"},  # no text: an error row still carries its columns
+    {"id": "k4", "text": "你好", "label": 5},
+]
+
+
+def test_keep_copies_input_columns_into_every_format(cli, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in KEEP_ROWS), encoding="utf-8")
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}.jsonl"
+        _ok(_batch(cli, src, out, "--jobs", jobs, "--keep", "region,label", "--keep", "meta"))
+        rows = _read_jsonl(out)
+        assert [r["input"] for r in rows] == [{k: r.get(k) for k in ("region", "label", "meta")} for r in KEEP_ROWS]
+        assert [r["id"] for r in rows] == ["k1", "k2", "k3", "k4"] and "error" in rows[2]
+        assert rows[0]["kind"] == "third_party_contact" and rows[1]["kind"] == "fake_collection"
+
+    as_csv = tmp_path / "out.csv"
+    _ok(_batch(cli, src, as_csv, "--jobs", "1", "--keep", "label,meta,region"))
+    rows = _read_csv(as_csv)
+    assert list(rows[0])[-3:] == ["label", "meta", "region"]
+    assert [(r["label"], r["region"]) for r in rows] == [
+        ("third_party_contact", "浙江"), ("fake_collection", "广东"), ("other", "江苏"), ("5", "")]
+    assert json.loads(rows[0]["meta"]) == {"batch": 7}
+
+    as_parquet = tmp_path / "out.parquet"
+    _ok(_batch(cli, src, as_parquet, "--jobs", "1", "--keep", "region,meta,text"))
+    table = pq.read_table(as_parquet)
+    assert table.schema.names[-5:] == ["text", "sender", "received_at", "region", "meta"]
+    rows = table.to_pylist()
+    assert [r["region"] for r in rows] == ["浙江", "广东", "江苏", None]
+    assert json.loads(rows[0]["meta"]) == {"batch": 7} and rows[1]["meta"] is None
+
+
+def test_keep_parquet_to_parquet_keeps_the_column_types(cli, tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": ["q1", "q2", "q3"], "text": [COLLECTION, "你好", None],
+                             "score": [0.5, 1.5, 2.5], "region": ["浙江", None, "广东"]}), src)
+    results = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}.parquet"
+        _ok(_batch(cli, src, out, "--jobs", jobs, "--keep", "score,region"))
+        table = pq.read_table(out)
+        assert table.schema.field("score").type == pa.float64()
+        assert table.schema.names[-3:] == ["text", "score", "region"]
+        results.append(table.to_pylist())
+    assert results[0] == results[1]
+    assert [(r["id"], r["score"], r["region"]) for r in results[0]] == [
+        ("q1", 0.5, "浙江"), ("q2", 1.5, None), ("q3", 2.5, "广东")]
+    assert results[0][0]["kind"] == "collection_notice" and results[0][2]["error"]
+
+
+@pytest.mark.parametrize(("suffix", "keep", "message"), [
+    (".parquet", "regin", "no column 'regin'"),
+    (".csv", "regin", "no column 'regin'"),
+    (".parquet", "kind", "'kind' cannot be kept"),
+    (".csv", "kind", "'kind' cannot be kept"),
+])
+def test_keep_refuses_a_missing_or_taken_column(cli, tmp_path, suffix, keep, message):
+    src = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        _write_csv(src, [("c1", COLLECTION, "", "")], header=("id", "text", "kind", "region"))
+    else:
+        pq.write_table(pa.table({"id": ["p1"], "text": [COLLECTION], "kind": ["x"], "region": ["浙江"]}), src)
+    dst = tmp_path / f"out{suffix}"
+    proc = _batch(cli, src, dst, "--keep", keep)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    _no_leftovers(tmp_path, dst.name)
+
+
 # -- refusals ----------------------------------------------------------------------------------------
 def test_unknown_output_extension(cli, tmp_path, jsonl_in):
     proc = _batch(cli, jsonl_in, tmp_path / "out.txt")

@@ -13,10 +13,10 @@ import io
 import json
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, tee
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,17 @@ def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
     if reader.fieldnames is None or "text" not in reader.fieldnames:
         raise BatchError(f"{path}: CSV needs a header row with a 'text' column")
     yield from reader
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        first = fh.readline()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return next(csv.reader([first.decode(encoding)]), [])
+        except UnicodeDecodeError:
+            continue
+    return []  # pragma: no cover - gb18030 decodes any byte string
 
 
 def _read_parquet(path: Path) -> Iterator[dict[str, Any]]:
@@ -256,8 +267,12 @@ def json_line(result: dict[str, Any]) -> str:
 
 @dataclass
 class Writer:
+    """``keep``: input columns copied into each row (JSONL: under ``input``; CSV, Parquet: after the
+    verdict columns, as given in the ``input`` of the row passed to ``write``)."""
+
     path: Path
     fmt: str
+    keep: tuple[str, ...] = ()
 
     def __enter__(self) -> Writer:
         self.count = 0
@@ -265,8 +280,10 @@ class Writer:
         if self.fmt == ".jsonl":
             self._fh = self.path.open("w", encoding="utf-8")
         elif self.fmt == ".csv":
+            columns = [*SCALAR_COLUMNS, *JSON_COLUMNS, *TAIL_COLUMNS]
+            _refuse_taken(self.keep, columns)
             self._fh = self.path.open("w", encoding="utf-8", newline="")
-            self._csv = csv.DictWriter(self._fh, fieldnames=[*SCALAR_COLUMNS, *JSON_COLUMNS, *TAIL_COLUMNS])
+            self._csv = csv.DictWriter(self._fh, fieldnames=[*columns, *self.keep])
             self._csv.writeheader()
         else:
             try:
@@ -277,7 +294,11 @@ class Writer:
             from anning.scale.arrow import DEFAULT_KEEP, verdict_schema
 
             self._pa = pa
-            self._schema = verdict_schema([pa.field(c, pa.string()) for c in DEFAULT_KEEP])
+            self._extra = tuple(c for c in self.keep if c not in DEFAULT_KEEP)
+            try:
+                self._schema = verdict_schema([pa.field(c, pa.string()) for c in (*DEFAULT_KEEP, *self._extra)])
+            except ValueError as exc:
+                raise BatchError(str(exc)) from exc
             self._pq = pq.ParquetWriter(self.path, self._schema, compression="zstd")
             self._buffer: list[dict[str, Any]] = []
         return self
@@ -289,8 +310,15 @@ class Writer:
         if self.fmt == ".jsonl":
             self._fh.write(json_line(result) + "\n")
         elif self.fmt == ".csv":
-            self._csv.writerow(flat_row(result, csv_mode=True))
+            row = flat_row(result, csv_mode=True)
+            for key, value in result.get("input", {}).items():
+                row[key] = _cell(value)
+            self._csv.writerow(row)
         else:
+            kept = result.pop("input", None)
+            if kept:
+                for key in self._extra:
+                    result[key] = _cell(kept.get(key))
             self._buffer.append(result)
             if len(self._buffer) >= PARQUET_ROWS_PER_GROUP:
                 self._flush()
@@ -310,8 +338,12 @@ class Writer:
 
 def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
               on_progress: Callable[[int], None] | None = None, model: str | None = "auto",
-              personal_home: str | None = None) -> tuple[int, int]:
+              personal_home: str | None = None, keep: Sequence[str] = ()) -> tuple[int, int]:
     """Analyse ``src`` into ``dst``; returns (rows written, rows with an error).
+
+    ``keep``: input columns copied into each output row — JSONL: in an ``input`` object; CSV and
+    Parquet: as columns after the verdict columns (a name the output already uses is refused). A CSV
+    or Parquet input must have them; a JSONL row without one gets null.
 
     The output is written to a temporary file and moved into place only when complete, so a crash
     never leaves a half-written result that looks finished.
@@ -320,15 +352,20 @@ def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
     in_fmt = file_format(src)
     if not src.is_file():
         raise BatchError(f"{src}: not a file")
+    keep = tuple(dict.fromkeys(keep))
+    _check_columns(src, in_fmt, keep)
     tmp = dst.with_name(f".{dst.name}.partial")
     try:
         if in_fmt == out_fmt == ".parquet":
-            count, errors = run_parquet(src, tmp, jobs, lang, on_progress, model, personal_home)
+            count, errors = run_parquet(src, tmp, jobs, lang, on_progress, model, personal_home, keep)
         else:
-            rows = read_rows(src)
             output = "arrow" if out_fmt == ".parquet" else "json"
-            with Writer(tmp, out_fmt) as w:
-                for result in analyse_rows(rows, jobs, lang, on_progress, model, personal_home, output):
+            with Writer(tmp, out_fmt, keep) as w:
+                rows, originals = tee(read_rows(src)) if keep else (read_rows(src), None)
+                results = analyse_rows(rows, jobs, lang, on_progress, model, personal_home, output)
+                if originals is not None:  # one result per row, in order: the kept values ride along
+                    results = (_with_input(r, row, keep) for r, row in zip(results, originals, strict=True))
+                for result in results:
                     w.write(result)
             count, errors = w.count, w.errors
         tmp.replace(dst)
@@ -338,11 +375,47 @@ def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
     return count, errors
 
 
+def _cell(value: Any) -> str | None:
+    """A kept JSON value as a CSV/Parquet string cell: text as is, anything else as JSON."""
+    return value if value is None or isinstance(value, str) else _json(value)
+
+
+def _with_input(result: dict[str, Any], row: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
+    result["input"] = {key: row.get(key) for key in keep}
+    return result
+
+
+def _refuse_taken(keep: Iterable[str], columns: Iterable[str]) -> None:
+    taken = [c for c in keep if c in set(columns)]
+    if taken:
+        raise BatchError(f"input column '{taken[0]}' cannot be kept: the output has a column of that name")
+
+
+def _check_columns(src: Path, fmt: str, keep: tuple[str, ...]) -> None:
+    """A kept column must exist in a CSV header or Parquet schema (JSONL rows may differ)."""
+    if not keep or fmt == ".jsonl":
+        return
+    if fmt == ".csv":
+        names = _csv_header(src)
+    else:
+        try:
+            import pyarrow.parquet as pq
+
+            names = pq.ParquetFile(src).schema_arrow.names
+        except ImportError as exc:
+            raise BatchError("Parquet needs pyarrow: pip install 'anning[parquet]'") from exc
+        except Exception as exc:
+            raise BatchError(f"{src}: not a readable Parquet file ({exc})") from exc
+    missing = [c for c in keep if c not in names]
+    if missing:
+        raise BatchError(f"{src}: no column {', '.join(repr(c) for c in missing)} to keep")
+
+
 # -- Parquet → Parquet in Arrow record batches ------------------------------------------------------
-def _analyse_arrow(batch: Any, offset: int) -> Any:
+def _analyse_arrow(batch: Any, offset: int, keep: Sequence[str] | None = None) -> Any:
     from anning.scale.arrow import analyse_batch
 
-    return analyse_batch(batch, _worker_engine, row_offset=offset)
+    return analyse_batch(batch, _worker_engine, row_offset=offset, keep=keep)
 
 
 def _numbered_batches(pf: Any, columns: list[str]) -> Iterator[tuple[Any, int]]:
@@ -354,11 +427,12 @@ def _numbered_batches(pf: Any, columns: list[str]) -> Iterator[tuple[Any, int]]:
 
 def run_parquet(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
                 on_progress: Callable[[int], None] | None = None, model: str | None = "auto",
-                personal_home: str | None = None) -> tuple[int, int]:
+                personal_home: str | None = None, keep: Sequence[str] = ()) -> tuple[int, int]:
     """Parquet → Parquet with ``anning.scale.arrow.analyse_batch``: record batches of
     ``ARROW_BATCH_ROWS`` rows are read lazily, analysed by ``jobs`` processes with at most
     ``jobs × ARROW_READ_AHEAD`` batches in flight, and written in order as row groups of about
     ``ARROW_ROWS_PER_GROUP`` rows, so memory stays bounded whatever the file size.
+    ``keep``: input columns copied after the verdict columns besides text, sender and received_at.
     Returns (rows written, rows with an error)."""
     try:
         import pyarrow as pa
@@ -374,8 +448,12 @@ def run_parquet(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
     names = pf.schema_arrow.names
     if "text" not in names:
         raise BatchError(f"{src}: Parquet file has no 'text' column")
-    columns = [c for c in ("id", *DEFAULT_KEEP) if c in names]
-    schema = verdict_schema([pf.schema_arrow.field(c) for c in DEFAULT_KEEP if c in names])
+    kept = [c for c in dict.fromkeys((*DEFAULT_KEEP, *keep)) if c in names]
+    columns = list(dict.fromkeys(("id", *kept) if "id" in names else kept))
+    try:
+        schema = verdict_schema([pf.schema_arrow.field(c) for c in kept])
+    except ValueError as exc:
+        raise BatchError(str(exc)) from exc
     jobs = jobs or os.cpu_count() or 1
     count = errors = 0
     buffer: list[Any] = []
@@ -404,16 +482,17 @@ def run_parquet(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
         if jobs == 1:
             _init_worker(lang, model, personal_home)
             for batch, offset in source:
-                emit(_analyse_arrow(batch, offset))
+                emit(_analyse_arrow(batch, offset, kept))
         else:
             with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                      initargs=(lang, model, personal_home)) as pool:
-                pending = deque(pool.submit(_analyse_arrow, b, o) for b, o in islice(source, jobs * ARROW_READ_AHEAD))
+                pending = deque(pool.submit(_analyse_arrow, b, o, kept)
+                                for b, o in islice(source, jobs * ARROW_READ_AHEAD))
                 while pending:
                     out = pending.popleft().result()
                     nxt = next(source, None)
                     if nxt is not None:
-                        pending.append(pool.submit(_analyse_arrow, *nxt))
+                        pending.append(pool.submit(_analyse_arrow, *nxt, kept))
                     emit(out)
         flush()
     return count, errors

@@ -98,13 +98,16 @@ def check(text: str | None, sender: str | None, received_at: str | None, as_json
               help="进程数，0 表示全部核心 / processes (0 = all cores)")
 @click.option("--lang", type=LANG, default="zh", show_default=True)
 @click.option("--progress/--no-progress", default=None, help="进度条（终端上默认开启）/ progress bar")
+@click.option("--keep", "keep", multiple=True, metavar="COLUMNS",
+              help="把这些输入列（逗号分隔）带到输出 / input columns (comma-separated) to copy into the output")
 @model_option
 @personal_option
-def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None, no_model: bool,
-          model_path: str | None, no_personal: bool) -> None:
+def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None, keep: tuple[str, ...],
+          no_model: bool, model_path: str | None, no_personal: bool) -> None:
     """批量分析 SRC 写入 DST（.jsonl/.csv/.parquet）。 Analyse a file of messages."""
     from anning.batch import BatchError, count_rows, run_batch
 
+    columns = tuple(c.strip() for value in keep for c in value.split(",") if c.strip())
     show = sys.stderr.isatty() if progress is None else progress
     model = _model_choice(no_model, model_path)
     store = _personal(no_personal)
@@ -117,9 +120,10 @@ def batch(src: Path, dst: Path, jobs: int, lang: str, progress: bool | None, no_
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=_console(stderr=True)) as bar:
                 task = bar.add_task("analysing", total=total)
-                written, errors = run_batch(src, dst, jobs, lang, lambda n: bar.advance(task, n), model, home)
+                written, errors = run_batch(src, dst, jobs, lang, lambda n: bar.advance(task, n), model, home,
+                                            columns)
         else:
-            written, errors = run_batch(src, dst, jobs, lang, model=model, personal_home=home)
+            written, errors = run_batch(src, dst, jobs, lang, model=model, personal_home=home, keep=columns)
     except BatchError as exc:
         _fail(str(exc))
     click.echo(f"{written} rows → {dst}" + (f" ({errors} with errors)" if errors else ""), err=True)
