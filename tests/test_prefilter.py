@@ -158,22 +158,19 @@ def test_match_window():
 
 def _reference_signals(p, k) -> list:
     """The plain semantics the fast path must reproduce: every pattern the prefilter lets through runs
-    with ``finditer`` (pure literal lists take ``literal_matches`` of their occurrences), rules in order,
-    at most ``MAX_SPANS_PER_RULE`` regex spans per rule, spans distinct and sorted. No gating."""
+    with ``finditer`` (pure literal lists too: the automaton's occurrences must give what the regex
+    gives), rules in order, at most ``MAX_SPANS_PER_RULE`` spans per rule, spans distinct and sorted."""
     from anning.model import Signal
 
     prefilter = rules._prefilter(k)
     text, span = p.nt.text, p.nt.span
-    keys, occurrences = prefilter.scan_keys(text)
+    keys, _ = prefilter.scan_keys(text)
     out = []
     for rule in k.rules_for("rules"):
         spans = []
         for index, pattern in enumerate(rule.patterns):
             key = (rule.id, index)
             if key not in keys:
-                continue
-            if key in prefilter.pure:
-                spans += [span(a, b) for a, b in Prefilter.literal_matches(occurrences[key])]
                 continue
             for m in pattern.finditer(text):
                 a, b = m.span()
@@ -195,6 +192,8 @@ _ODD_TEXTS = ["。".join(MESSAGES[i:i + 12]) for i in range(0, len(MESSAGES), 12
     "ＡＢＣ　逾 期 23 天，欠款￥5000元！！\u200b请于今晚8点前还款" * 3,
     "您的借款已逾期㎏３天，请立即还款，否则上门催收。" * 2,
     "欠款" * 40 + "逾期" * 40,
+    "您的征信报告将显示逾期记录，征信受损后果自负，已上报征信系统，征信报告可查。" * 2,
+    "催收" * 12 + "，本平台将起诉至法院，法院传票、法院判决、律师函已发出，律师函" * 3,
     "",
 ]
 
@@ -205,6 +204,22 @@ def test_fast_path_gives_exactly_the_reference_signals(engine):
     for text in MESSAGES + _ODD_TEXTS:
         p = engine.prepare(engine_message(text), "zh")
         assert rules.detect(p, k, use_prefilter=True, gate=False) == _reference_signals(p, k), text
+
+
+def test_every_path_gives_the_same_signals_on_generated_messages(engine, monkeypatch):
+    """The automaton path (batches, every message after the first), the first-message path (``anning
+    check``) and running every pattern give the same signals: spans and evidence included."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    generate = pytest.importorskip("generate")
+    k = engine.k
+    for row in generate.generate_rows(3000, seed=7):
+        p = engine.prepare(engine_message(row["text"]), "zh")
+        fast = rules.detect(p, k, use_prefilter=True, gate=False)
+        monkeypatch.setattr(rules, "_analysed", set())
+        assert rules.detect(p, k, use_prefilter=None, gate=False) == fast, row["text"]
+        assert rules.detect(p, k, use_prefilter=False, gate=False) == fast, row["text"]
 
 
 def test_first_call_path_gives_the_same_signals(engine, monkeypatch):

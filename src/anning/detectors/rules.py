@@ -189,8 +189,14 @@ def _spans(plan: _Plan, numbers: list[int], scan: _Text) -> tuple[Span, ...]:
         pattern, ev, pure = entry
         if pure and scan.literal:
             occ = scan.occurrences(number)
-            found.extend(occ if len(occ) == 1 else _literal_matches(occ))
-            continue
+            if len(occ) > 1:
+                chosen = _literal_matches(occ)
+                # Overlapping literals (征信 / 征信报告): which one the regex takes depends on how its
+                # alternation is written, so the regex answers. Otherwise the occurrences are its matches.
+                occ = chosen if len(chosen) == len(occ) else None
+            if occ is not None:
+                found.extend(occ[:max(1, MAX_SPANS_PER_RULE - len(found))])
+                continue
         matches = None
         if scan.windowed:
             window = plan.window(number)
