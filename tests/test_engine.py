@@ -480,3 +480,27 @@ def test_personal_quarrel_is_not_collection(engine):
     """Insult and exposure wording with no debt at all must not make a collection message."""
     v = engine.analyze("你就是个骗子，我要让你社死")
     assert v.kind == "other", _explain(v)
+
+
+# Ads and notices with links that pose as no lender, collector or authority (written for this test).
+LINK_ONLY_ADS = [
+    "春季新品上市，全场五折起，下载商城APP领券：http://118.25.36.47:8080/shop/app.apk",
+    "【某某生活】周末影院特惠，点击 http://61.160.7.19/m/act?id=77 抢票",
+    "安卓用户点击 http://dl.csapp-mirror.com/game/setup.apk 下载新版游戏，苹果用户请到应用商店",
+    "点击下载钱包客户端:http://cl.exampay.com.cn 【某某钱包】",
+]
+
+
+@pytest.mark.parametrize("text", LINK_ONLY_ADS)
+def test_a_suspicious_link_alone_does_not_make_a_fake_collection(engine, text):
+    """A bare IP, an app download or a subdomain is a reason for caution (risk, phishing_link when it is
+    an IP), not evidence that the sender poses as a collector: that pretext has to be in the words."""
+    v = engine.analyze(text)
+    assert v.kind == "other", _explain(v)
+    assert v.risk > 0
+
+
+def test_the_same_link_in_a_debt_pretext_is_a_fake_collection(engine):
+    v = engine.analyze("您的网贷已严重逾期，请立即点击 http://118.25.36.47:8080/repay/app.apk 处理，否则上报征信")
+    assert v.kind == "fake_collection", _explain(v)
+    assert "phishing_link" in v.flags and "SCAM_PHISHING_DEBT_LINK" in _rules(v)

@@ -484,3 +484,15 @@ def test_duplicate_rule_id_across_files_is_rejected(tmp_path):
     _write(root / "rules" / "99_duplicate.yaml", extra)
     msg = _load_broken(root)
     assert rule["id"] in msg and "99_duplicate.yaml" in msg, msg
+
+
+def test_short_latin_lexicon_terms_stand_alone():
+    """"cs" (催收) or "zx" (征信) in a lexicon match as abbreviations, not inside a link or a word; longer
+    words still match as a prefix (loan → loans)."""
+    from anning.knowledge.loader import _expand_lexicons
+
+    lexicons = {"abbr": ("cs", "zx", "yu期", "loan")}
+    rx = re.compile(_expand_lexicons("{lex:abbr}", lexicons, "test"))
+    assert [m.group() for m in rx.finditer("已转cs处理，zx受损，yu期三天")] == ["cs", "zx", "yu期"]
+    assert rx.search("bcs.duapp.com sxbzx-court.top xyu期") is None
+    assert rx.search("your loans").group() == "loan"

@@ -45,7 +45,8 @@ def detect(p: Prepared, k: Knowledge) -> list[Signal]:
         if any(w in path for w in ("apk", "/down", "download")):
             signals.append(Signal("URL_APP_DOWNLOAD", "urls", span, u["text"]))
         label = domain.split(".")[0]
-        if any(part in debt_words for part in re.split(r"[\-\d]+", host.replace(".", "-")) if part):
+        # the words of the registered name (not of a subdomain: "cl.tenpay.com" is Tencent's)
+        if any(part in debt_words for part in re.split(r"[\-\d]+", domain.replace(".", "-")) if part):
             signals.append(Signal("URL_DEBT_WORDS", "urls", span, host))
         parts = [x for x in re.split(r"[\-\d]+", label) if x]
         for token in brand_tokens:

@@ -239,13 +239,31 @@ def _examples(raw: Any, where: str) -> tuple[Example, ...]:
     return tuple(out)
 
 
+_LATIN_HEAD = re.compile(r"^[a-z]+")
+_LATIN_TAIL = re.compile(r"[a-z]+$")
+
+
+def _term(term: str) -> str:
+    """A lexicon term as a regex. A short Latin abbreviation at its edge (up to three letters: "cs" for
+    催收, "yu期", "hr") must not touch another letter, or it would match inside any Latin word or link
+    ("bcs.duapp.com"); longer words still match as a prefix ("loan" in "loans"). Normalised text is
+    lower case."""
+    out = re.escape(term)
+    head, tail = _LATIN_HEAD.match(term), _LATIN_TAIL.search(term)
+    if head and len(head.group()) <= 3:
+        out = "(?<![a-z])" + out
+    if tail and len(tail.group()) <= 3:
+        out += "(?![a-z])"
+    return out
+
+
 def _expand_lexicons(pattern: str, lexicons: dict[str, tuple[str, ...]], where: str) -> str:
     def sub(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in lexicons:
             raise KnowledgeError(f"{where}: unknown lexicon '{name}'")
         terms = sorted(lexicons[name], key=len, reverse=True)
-        return "(?:" + "|".join(re.escape(t) for t in terms) + ")"
+        return "(?:" + "|".join(_term(t) for t in terms) + ")"
 
     return _LEX.sub(sub, pattern)
 
