@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/stages.py            # first 20,000 generated messages
     .venv/bin/python benchmarks/stages.py --n 5000
 
-Prints µs per message (best of 3) for all messages and for short ones (< 100 characters): the whole
-batch analysis with and without the classifier, then preparation, context detectors, pattern rules, the
-classifier's vectorised prediction and its explained signal, and building the Arrow output row.
+Prints µs per message (best of 3) for all messages and by length (< 100, 100–999, ≥ 1,000 characters):
+the whole batch analysis with and without the classifier, then preparation, context detectors, pattern
+rules, the classifier's vectorised prediction and its explained signal, and building the Arrow output row.
 """
 
 from __future__ import annotations
@@ -72,7 +72,10 @@ def main() -> None:
     engine, rules_only = Engine(), Engine(model=None)
     freeze_heap(engine)
     freeze_heap(rules_only)
-    for name, subset in (("all", rows), ("short (< 100 chars)", [r for r in rows if len(r["text"]) < 100])):
+    groups = (("all", rows), ("short (< 100 chars)", [r for r in rows if len(r["text"]) < 100]),
+              ("100–999 chars", [r for r in rows if 100 <= len(r["text"]) < 1000]),
+              ("long (≥ 1,000 chars)", [r for r in rows if len(r["text"]) >= 1000]))
+    for name, subset in groups:
         print(f"{name}: {len(subset):,} messages, µs per message")
         for stage, micros in stages(engine, rules_only, subset).items():
             print(f"  {stage:36s} {micros:8.1f}")
