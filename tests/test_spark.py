@@ -38,7 +38,8 @@ def _input() -> pa.Table:
         texts.append(None if i % 13 == 6 else TEXTS[i % len(TEXTS)])
         senders.append(None if i % 5 == 0 else f"1708888{i % 17:04d}")
         times.append(None if i % 6 == 1 else ("bad" if i == 10 else f"2026-11-{1 + i % 25:02d}T{i % 24:02d}:05:00Z"))
-    return pa.table({"id": ids, "text": texts, "sender": senders, "received_at": times})
+    regions = [None if i % 7 == 3 else ("浙江", "广东", "江苏")[i % 3] for i in range(N)]
+    return pa.table({"id": ids, "text": texts, "sender": senders, "received_at": times, "region": regions})
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +62,9 @@ def files(tmp_path_factory, cli) -> dict[str, Path]:
     ints = d / "ints.parquet"
     pq.write_table(pa.table({"id": ["i1", "i2"], "text": [123, None]}), ints)
     out = {"src": src, "ints": ints}
-    for name, path in (("batch", src), ("batch_ints", ints)):
+    for name, path, keep in (("batch", src, ["--keep", "region"]), ("batch_ints", ints, [])):
         dst = d / f"{name}.parquet"
-        proc = cli("batch", str(path), str(dst), "--no-progress", "--jobs", "1", "--no-personal")
+        proc = cli("batch", str(path), str(dst), "--no-progress", "--jobs", "1", "--no-personal", *keep)
         assert proc.returncode == 0, proc.stderr
         out[name] = dst
     return out
@@ -86,7 +87,7 @@ def test_spark_analyze_matches_anning_batch_row_for_row(spark, files, tmp_path):
     from anning.scale.spark import analyze, with_row_numbers
 
     df = with_row_numbers(spark.read.parquet(str(files["src"]))).repartition(2)  # numbers first, then shuffle
-    verdicts = analyze(df)
+    verdicts = analyze(df, keep=["text", "sender", "received_at", "region"])
     assert verdicts.rdd.getNumPartitions() == 2
     out = tmp_path / "spark.parquet"
     verdicts.write.parquet(str(out))
@@ -112,7 +113,8 @@ def test_spark_job_entry_and_aggregate_match_duckdb(spark, files, tmp_path):
     from anning.scale.spark import aggregate
 
     out = tmp_path / "job.parquet"
-    assert spark_job.main([str(files["src"]), str(out), "--master", "local[2]", "--partitions", "2"]) == 0
+    assert spark_job.main([str(files["src"]), str(out), "--master", "local[2]", "--partitions", "2",
+                           "--keep", "region"]) == 0
     assert spark.sparkContext._jsc is not None  # the shared session is still alive
     assert len(list(out.glob("part-*.parquet"))) == 2
     _same_rows(pq.read_table(out), pq.read_table(files["batch"]))

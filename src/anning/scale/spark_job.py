@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sender-col", default="sender")
     ap.add_argument("--time-col", default="received_at")
     ap.add_argument("--id-col", default="id")
+    ap.add_argument("--keep", action="append", default=[], metavar="COLUMNS",
+                    help="further input columns (comma-separated) copied into the output, as `anning batch --keep`")
     ap.add_argument("--aggregate-out", default=None, help="also write the aggregation tables here (Parquet)")
     ap.add_argument("--timing", action="store_true", help="write DST.timing.json (session, analysis seconds)")
     args = ap.parse_args(argv)
@@ -51,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         # ranges of row numbers keep the output part files in input order
         row = anning_spark.ROW_COLUMN
         df = df.repartitionByRange(args.partitions, row).sortWithinPartitions(row)
+    extra = [c.strip() for value in args.keep for c in value.split(",") if c.strip()]
+    keep = [c for c in dict.fromkeys((args.text_col, args.sender_col, args.time_col)) if c in df.columns] + extra
     verdicts = anning_spark.analyze(df, text_col=args.text_col, sender_col=args.sender_col, time_col=args.time_col,
-                                    id_col=args.id_col, lang=args.lang, model=None if args.no_model else "auto")
+                                    id_col=args.id_col, lang=args.lang, model=None if args.no_model else "auto",
+                                    keep=list(dict.fromkeys(keep)))
     verdicts.write.mode("overwrite").option("compression", "zstd").parquet(args.dst)
     t2 = time.perf_counter()
     if args.aggregate_out:
