@@ -16,9 +16,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import islice, tee
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from anning.explain import SHARED_PARTS, dumps, part_json
 
@@ -172,12 +172,41 @@ def _arrow_form(row: dict[str, Any], rid: Any, verdict: Any, error: str | None) 
     return out
 
 
-def _analyse_chunk(chunk: list[tuple[int, dict[str, Any]]], output: str = "json") -> list[dict[str, Any]]:
+def _analyse_chunk(chunk: list[tuple[int, dict[str, Any]]], output: str = "json",
+                   keep: tuple[str, ...] = ()) -> list[Any]:
+    """One chunk, analysed by a worker into the form its writer needs (see ``analyse_rows``): the
+    workers, not the parent, encode the output, so the parent only reads and writes."""
     from anning.scale.arrow import analyse_many
 
-    form = _arrow_form if output == "arrow" else _json_form
     results = analyse_many(_worker_engine, [(row, n) for n, row in chunk])
-    return [form(row, *result) for (_, row), result in zip(chunk, results, strict=True)]
+    out: list[Any] = []
+    for (_, row), result in zip(chunk, results, strict=True):
+        if output == "arrow":
+            item = _arrow_form(row, *result)
+            for key in keep:
+                if key not in item:  # text, sender, received_at are there already
+                    item[key] = _cell(row.get(key))
+            out.append(item)
+            continue
+        item = _json_form(row, *result)
+        if keep:
+            item["input"] = {key: row.get(key) for key in keep}
+        if output == "jsonl":
+            out.append(Encoded(json_line(item), result[2] is not None))
+        elif output == "csv":
+            flat = flat_row(item, csv_mode=True)
+            flat.update((key, _cell(row.get(key))) for key in keep)
+            out.append(Encoded(flat, result[2] is not None))
+        else:
+            out.append(item)
+    return out
+
+
+class Encoded(NamedTuple):
+    """A row encoded for its output file (a JSON line, or a CSV row of strings) and whether it failed."""
+
+    value: Any
+    error: bool
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
@@ -189,16 +218,19 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[tuple[in
 def analyse_rows(rows: Iterable[dict[str, Any]], jobs: int = 0, lang: str = "zh",
                  on_progress: Callable[[int], None] | None = None,
                  model: str | None = "auto", personal_home: str | None = None,
-                 output: str = "json") -> Iterator[dict[str, Any]]:
+                 output: str = "json", keep: Sequence[str] = ()) -> Iterator[Any]:
     """Analyse rows in order with ``jobs`` processes (0 = all cores, 1 = in this process).
 
     ``personal_home``: directory of the user's personal rules and model (None: ignore them).
-    ``output``: "json" (the verdict dict plus ``id``) or "arrow" (rows of the Parquet verdict schema)."""
+    ``output``: "json" (the verdict dict plus ``id``), "arrow" (rows of the Parquet verdict schema), or
+    the encoded rows of a file: "jsonl" (``Encoded`` JSON lines) or "csv" (``Encoded`` CSV rows).
+    ``keep``: input columns carried along (see ``run_batch``)."""
+    keep = tuple(keep)
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1:
         _init_worker(lang, model, personal_home)
         for chunk in _chunks(rows, CHUNK):
-            out = _analyse_chunk(chunk, output)
+            out = _analyse_chunk(chunk, output, keep)
             if on_progress:
                 on_progress(len(out))
             yield from out
@@ -209,12 +241,12 @@ def analyse_rows(rows: Iterable[dict[str, Any]], jobs: int = 0, lang: str = "zh"
         pending = []
         source = _chunks(rows, CHUNK)
         for chunk in islice(source, jobs * 4):
-            pending.append(pool.submit(_analyse_chunk, chunk, output))
+            pending.append(pool.submit(_analyse_chunk, chunk, output, keep))
         while pending:
             out = pending.pop(0).result()
             nxt = next(source, None)
             if nxt is not None:
-                pending.append(pool.submit(_analyse_chunk, nxt, output))
+                pending.append(pool.submit(_analyse_chunk, nxt, output, keep))
             if on_progress:
                 on_progress(len(out))
             yield from out
@@ -303,22 +335,18 @@ class Writer:
             self._buffer: list[dict[str, Any]] = []
         return self
 
-    def write(self, result: dict[str, Any]) -> None:
-        """``result``: a JSON-form row for .jsonl/.csv, an Arrow-form row (``arrow_row``) for .parquet."""
+    def write(self, result: Any) -> None:
+        """``result``: an ``Encoded`` row for .jsonl/.csv (``analyse_rows`` output "jsonl"/"csv"), an
+        Arrow-form row for .parquet (output "arrow")."""
         self.count += 1
-        self.errors += result.get("error") is not None
         if self.fmt == ".jsonl":
-            self._fh.write(json_line(result) + "\n")
+            self.errors += result.error
+            self._fh.write(result.value + "\n")
         elif self.fmt == ".csv":
-            row = flat_row(result, csv_mode=True)
-            for key, value in result.get("input", {}).items():
-                row[key] = _cell(value)
-            self._csv.writerow(row)
+            self.errors += result.error
+            self._csv.writerow(result.value)
         else:
-            kept = result.pop("input", None)
-            if kept:
-                for key in self._extra:
-                    result[key] = _cell(kept.get(key))
+            self.errors += result.get("error") is not None
             self._buffer.append(result)
             if len(self._buffer) >= PARQUET_ROWS_PER_GROUP:
                 self._flush()
@@ -359,13 +387,10 @@ def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
         if in_fmt == out_fmt == ".parquet":
             count, errors = run_parquet(src, tmp, jobs, lang, on_progress, model, personal_home, keep)
         else:
-            output = "arrow" if out_fmt == ".parquet" else "json"
+            output = {".parquet": "arrow", ".csv": "csv"}.get(out_fmt, "jsonl")
             with Writer(tmp, out_fmt, keep) as w:
-                rows, originals = tee(read_rows(src)) if keep else (read_rows(src), None)
-                results = analyse_rows(rows, jobs, lang, on_progress, model, personal_home, output)
-                if originals is not None:  # one result per row, in order: the kept values ride along
-                    results = (_with_input(r, row, keep) for r, row in zip(results, originals, strict=True))
-                for result in results:
+                for result in analyse_rows(read_rows(src), jobs, lang, on_progress, model, personal_home, output,
+                                           keep):
                     w.write(result)
             count, errors = w.count, w.errors
         tmp.replace(dst)
@@ -378,11 +403,6 @@ def run_batch(src: Path, dst: Path, jobs: int = 0, lang: str = "zh",
 def _cell(value: Any) -> str | None:
     """A kept JSON value as a CSV/Parquet string cell: text as is, anything else as JSON."""
     return value if value is None or isinstance(value, str) else _json(value)
-
-
-def _with_input(result: dict[str, Any], row: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
-    result["input"] = {key: row.get(key) for key in keep}
-    return result
 
 
 def _refuse_taken(keep: Iterable[str], columns: Iterable[str]) -> None:
