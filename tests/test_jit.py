@@ -118,3 +118,25 @@ def test_batch_output_is_identical_without_pcre2(tmp_path):
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert outputs[0].count(b"\n") == len(rows)
+
+
+def test_rule_spans_fall_back_to_re_when_pcre2_fails(engine, monkeypatch):
+    """A long text whose PCRE2 run fails (its backtracking limit) still gets every rule's spans, from re."""
+
+    class Failing:
+        def finditer(self, text):
+            raise RuntimeError("match limit exceeded")
+
+    plan = rules._plan(engine.k)
+    long_texts = [t for t in PASTED if len(normalise(t).text) >= jit.JIT_FROM][:40]
+    assert long_texts
+    prepared = [engine.prepare(_message(t), "zh") for t in long_texts]
+    expected = [rules.detect(p, engine.k, use_prefilter=False, gate=False) for p in prepared]
+    monkeypatch.setattr(plan, "_jit", dict.fromkeys(range(len(plan.rule_of)), Failing()))
+    assert [rules.detect(p, engine.k, use_prefilter=True, gate=False) for p in prepared] == expected
+
+
+def _message(text: str):
+    from anning.model import Message
+
+    return Message(text)
