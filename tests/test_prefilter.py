@@ -35,6 +35,20 @@ def test_literal_alternatives_only_for_pure_literal_patterns():
     assert literal_alternatives("逾期\\d+天") is None
 
 
+@pytest.mark.parametrize("pattern", ["(?i)ABC|abd", "(?i:ABC)", "x(?i:ABC)", "(?:(?i:AB)|cd)ef",
+                                     "(?=(?i:AB))abc", "(?i)逾期OK"])
+def test_case_insensitive_patterns_have_no_factors(pattern):
+    """Messages are lower-cased and the parser keeps literals as written: ``(?i)ABC`` matches "abc",
+    which an automaton looking for "ABC" would miss. Such patterns always run, and are never taken
+    for a literal list."""
+    assert required_factors(pattern) is None
+    assert literal_alternatives(pattern) is None
+    assert further_factors(pattern) == ()
+    prefilter = Prefilter([("R", 0, pattern)])
+    assert prefilter.always == [("R", 0)] and not prefilter.pure
+    assert ("R", 0) in prefilter.candidates("abc")
+
+
 def test_every_factor_really_is_required():
     """For every rule pattern, every match found on the corpus contains one of its factors."""
     from anning.knowledge import load_knowledge
