@@ -35,6 +35,20 @@ def test_literal_alternatives_only_for_pure_literal_patterns():
     assert literal_alternatives("逾期\\d+天") is None
 
 
+@pytest.mark.parametrize("pattern", ["(?i)ABC|abd", "(?i:ABC)", "x(?i:ABC)", "(?:(?i:AB)|cd)ef",
+                                     "(?=(?i:AB))abc", "(?i)逾期OK"])
+def test_case_insensitive_patterns_have_no_factors(pattern):
+    """Messages are lower-cased and the parser keeps literals as written: ``(?i)ABC`` matches "abc",
+    which an automaton looking for "ABC" would miss. Such patterns always run, and are never taken
+    for a literal list."""
+    assert required_factors(pattern) is None
+    assert literal_alternatives(pattern) is None
+    assert further_factors(pattern) == ()
+    prefilter = Prefilter([("R", 0, pattern)])
+    assert prefilter.always == [("R", 0)] and not prefilter.pure
+    assert ("R", 0) in prefilter.candidates("abc")
+
+
 def test_every_factor_really_is_required():
     """For every rule pattern, every match found on the corpus contains one of its factors."""
     from anning.knowledge import load_knowledge
@@ -220,6 +234,51 @@ def test_every_path_gives_the_same_signals_on_generated_messages(engine, monkeyp
         monkeypatch.setattr(rules, "_analysed", set())
         assert rules.detect(p, k, use_prefilter=None, gate=False) == fast, row["text"]
         assert rules.detect(p, k, use_prefilter=False, gate=False) == fast, row["text"]
+
+
+def _pure_literal_texts(k) -> list[str]:
+    """Texts made of each pure literal pattern's own literals, where the automaton's occurrences overlap:
+    one literal inside another (征信 in 征信报告) or a literal's end the start of another (欠款逾期 +
+    逾期金额), side by side and chained; also more than ``MAX_SPANS_PER_RULE`` occurrences of each. Then
+    which literal ``finditer`` takes at a position (the first listed that matches there, not
+    the longest) and where it goes on from (that match's end) decide the spans."""
+    prefilter = rules._prefilter(k)
+    texts = []
+    for rule in k.rules_for("rules"):
+        for index, source in enumerate(rule.sources):
+            if (rule.id, index) not in prefilter.pure:
+                continue
+            literals = sorted(literal_alternatives(source))
+            for x in literals:
+                for y in literals:
+                    if x == y:
+                        continue
+                    if y in x:
+                        texts.append(f"请查看{x}。{y}{x}{y}")
+                    for i in range(1, min(len(x), len(y))):
+                        if x.endswith(y[:i]):
+                            texts.append(f"您的{x}{y[i:]}，{x}{y[i:]}{y}{x}")
+                            texts.append(x + y[i:] + y[i:])
+            texts.append("，".join(literals) * 2)
+            texts.append("".join(literals))
+            texts.append("".join(reversed(literals)))
+            texts.extend(f"{x} " * (rules.MAX_SPANS_PER_RULE + 3) for x in literals[:3])
+    return list(dict.fromkeys(texts))
+
+
+def test_every_path_gives_the_same_signals_on_overlapping_literals(engine, monkeypatch):
+    """The automaton path, the first-message path and running every pattern agree on ids, spans and
+    evidence where a pure literal pattern's occurrences overlap or repeat, on the corpus and on odd
+    texts: pure literal patterns take their spans from the automaton without running the regex."""
+    k = engine.k
+    texts = _pure_literal_texts(k)
+    assert len(texts) > 50
+    for text in texts + MESSAGES + _ODD_TEXTS:
+        p = engine.prepare(engine_message(text), "zh")
+        fast = rules.detect(p, k, use_prefilter=True, gate=False)
+        monkeypatch.setattr(rules, "_analysed", set())
+        assert rules.detect(p, k, use_prefilter=None, gate=False) == fast, text
+        assert rules.detect(p, k, use_prefilter=False, gate=False) == fast, text
 
 
 def test_first_call_path_gives_the_same_signals(engine, monkeypatch):

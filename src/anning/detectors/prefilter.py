@@ -101,13 +101,48 @@ def _node_factors(node: tuple) -> set[str] | None:
     return _literal_set(node)
 
 
+def _ignores_case(tree) -> bool:
+    """Whether any part of a parsed pattern matches case-insensitively (``(?i)``, ``(?i:...)``). The
+    parser keeps such literals as written while the regex also matches them in other cases, so they
+    are neither factors nor a pure literal list: messages are lower-cased, ``(?i)ABC`` still matches."""
+    if tree.state.flags & C.SRE_FLAG_IGNORECASE:
+        return True
+
+    def walk(seq) -> bool:
+        for op, av in seq:
+            if op is C.SUBPATTERN:
+                if av[1] & C.SRE_FLAG_IGNORECASE:
+                    return True
+                parts = (av[-1],)
+            elif op is C.BRANCH:
+                parts = av[1]
+            elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+                parts = (av[2],)
+            elif op is C.ATOMIC_GROUP:
+                parts = (av,)
+            elif op is C.ASSERT or op is C.ASSERT_NOT:
+                parts = (av[1],)
+            elif op is C.GROUPREF_EXISTS:
+                parts = tuple(part for part in av[1:] if part is not None)
+            else:
+                continue
+            if any(walk(part) for part in parts):
+                return True
+        return False
+
+    return walk(tree)
+
+
 @lru_cache(maxsize=4096)
 def literal_alternatives(pattern: str) -> frozenset[str] | None:
     """The exact strings a pattern matches when it is nothing but an alternation of literals."""
     try:
-        tree = list(P.parse(pattern))
+        parsed = P.parse(pattern)
     except re.error:
         return None
+    if _ignores_case(parsed):
+        return None
+    tree = list(parsed)
 
     def strings(seq) -> set[str] | None:
         out = {""}
@@ -140,6 +175,8 @@ def required_factors(pattern: str) -> frozenset[str] | None:
     try:
         tree = P.parse(pattern)
     except re.error:
+        return None
+    if _ignores_case(tree):
         return None
     factors = _seq_factors(list(tree))
     if not factors or any(f == "" for f in factors):
