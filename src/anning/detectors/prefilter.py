@@ -555,7 +555,8 @@ class Prefilter:
     @staticmethod
     def literal_matches(occurrences: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Leftmost, then longest, non-overlapping occurrences — what ``finditer`` returns for an
-        alternation of literals listed longest first."""
+        alternation of literals listed longest first. ``rules`` uses it only when no occurrences overlap
+        (then any order gives the same); overlapping ones go to the regex, whose alternation order decides."""
         out: list[tuple[int, int]] = []
         last_end = -1
         for start, end in sorted(occurrences, key=lambda se: (se[0], -se[1])):

@@ -35,7 +35,8 @@ class _Plan:
              frozenset(r[2:] for r in rule.requires_any if r.startswith("g:"))) if rule.requires_any else None
             for rule in self.rules]
         self.number = {key: i for i, key in enumerate(self.prefilter.keys)}
-        # pattern number → (compiled pattern, index of its "ev" group or 0, pure literal list), on first use
+        # pattern number → (compiled pattern, index of its "ev" group or 0, whether it is a pure literal
+        # list), on first use
         self.entries: list[tuple[re.Pattern[str], int, bool] | None] = [None] * len(self.rule_of)
         self._windows: dict[int, tuple | None] = {}
         self._jit: dict[int, object] = {}  # pattern number → its PCRE2 twin or None
