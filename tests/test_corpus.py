@@ -176,3 +176,16 @@ def test_background_ham_is_not_called_a_scam_or_third_party(engine):
     share = len(false_alarms) / len(ham)
     assert share <= 0.01, f"{len(false_alarms)}/{len(ham)} ordinary messages raised an alarm:\n" + "\n".join(
         false_alarms)
+
+
+def test_background_ads_are_rarely_called_a_fake_collection(engine):
+    """Spam ads (links to bare IPs, app downloads, carrier promotions) are risky, but they do not pose as a
+    lender, collector or authority: at most 0.5 % may be called ``fake_collection`` (2026-11-22: 1 of
+    888, an ad with a rent-payment scam pasted into it)."""
+    if not BACKGROUND.exists():
+        pytest.skip(f"{BACKGROUND} not present")
+    ads = [r for r in _load(BACKGROUND) if r.get("spam") == 1]
+    assert ads
+    called = [f"  {r['id']}: {r['text'][:80]}" for r in ads if engine.analyze(r["text"]).kind == "fake_collection"]
+    assert len(called) <= 0.005 * len(ads), f"{len(called)}/{len(ads)} ads called fake_collection:\n" + "\n".join(
+        called)
