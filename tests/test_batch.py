@@ -394,3 +394,27 @@ def test_json_line_and_flat_row_are_plain_json_dumps(engine):
             assert flat[key] == (None if r.get(key) is None else json.dumps(r[key], ensure_ascii=False))
     plain = {"id": 1, "violations": [], "scenario": {"a": "值"}, "x": 1.5}  # not shared parts: encoded
     assert json_line(plain) == json.dumps(plain, ensure_ascii=False)
+
+
+def test_lone_surrogates_give_an_error_row_in_every_format(cli, tmp_path):
+    """A JSON escape such as "\\ud800" decodes to a lone surrogate, which no file can hold as UTF-8: the
+    row gets a clear error, its id and kept columns are written with U+FFFD, and the batch goes on."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a\\udc00", "text": "欠款5000元 \\ud800 请还款", "region": "浙\\ud801江"}\n'
+                   + json.dumps({"id": "b", "text": COLLECTION, "region": {"x": "y"}}, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    for suffix in (".jsonl", ".csv", ".parquet"):
+        dst = tmp_path / f"out{suffix}"
+        _ok(_batch(cli, src, dst, "--jobs", "1", "--keep", "region,text"))
+        if suffix == ".jsonl":
+            rows = _read_jsonl(dst)
+            assert rows[0]["input"] == {"region": "浙\ufffd江", "text": "欠款5000元 \ufffd 请还款"}
+        elif suffix == ".csv":
+            rows = _read_csv(dst)
+            assert rows[0]["region"] == "浙\ufffd江"
+        else:
+            rows = pq.read_table(dst).to_pylist()
+            assert rows[0]["text"] == "欠款5000元 \ufffd 请还款" and rows[0]["region"] == "浙\ufffd江"
+        assert rows[0]["id"] == "a\ufffd"
+        assert "text is not valid Unicode" in rows[0]["error"] and "8" in rows[0]["error"]
+        assert rows[1]["kind"] == "collection_notice" and not rows[1].get("error")

@@ -504,3 +504,10 @@ def test_the_same_link_in_a_debt_pretext_is_a_fake_collection(engine):
     v = engine.analyze("您的网贷已严重逾期，请立即点击 http://118.25.36.47:8080/repay/app.apk 处理，否则上报征信")
     assert v.kind == "fake_collection", _explain(v)
     assert "phishing_link" in v.flags and "SCAM_PHISHING_DEBT_LINK" in _rules(v)
+
+
+def test_text_with_a_lone_surrogate_is_refused_clearly(engine):
+    with pytest.raises(ValueError, match="not valid Unicode: lone surrogate '\\\\ud800' at character 2"):
+        engine.analyze("欠款\ud800请还款")
+    results = engine.analyze_batch([("欠款\ud800", None, None, "1"), ("你好", None, None, "2")])
+    assert isinstance(results[0], ValueError) and results[1].kind == "other"

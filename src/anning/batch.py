@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -146,9 +147,25 @@ def analyse_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
     return _json_form(row, *analyse_one(engine, row, row_number))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: Any) -> Any:
+    """A value copied from the input, made writable as UTF-8: a lone surrogate (a JSON escape such as
+    "\\ud800" decodes to one) becomes U+FFFD. The row's analysis says what was wrong with its text."""
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def _json_form(row: dict[str, Any], rid: Any, verdict: Any, error: str | None) -> dict[str, Any]:
     from anning.explain import shared_verdict_dict
 
+    rid = _clean(rid)
     if verdict is None:
         return {"id": rid, "error": error}
     return {"id": rid, **shared_verdict_dict(verdict, message=False)}
@@ -165,10 +182,10 @@ def arrow_row(engine, row: dict[str, Any], row_number: int) -> dict[str, Any]:
 def _arrow_form(row: dict[str, Any], rid: Any, verdict: Any, error: str | None) -> dict[str, Any]:
     from anning.scale.arrow import DEFAULT_KEEP, record
 
-    out = record(rid, verdict, error)
+    out = record(_clean(rid), verdict, error)
     for key in DEFAULT_KEEP:
         value = row.get(key)
-        out[key] = None if value is None else str(value)
+        out[key] = None if value is None else _clean(str(value))
     return out
 
 
@@ -185,17 +202,17 @@ def _analyse_chunk(chunk: list[tuple[int, dict[str, Any]]], output: str = "json"
             item = _arrow_form(row, *result)
             for key in keep:
                 if key not in item:  # text, sender, received_at are there already
-                    item[key] = _cell(row.get(key))
+                    item[key] = _cell(_clean(row.get(key)))
             out.append(item)
             continue
         item = _json_form(row, *result)
         if keep:
-            item["input"] = {key: row.get(key) for key in keep}
+            item["input"] = {key: _clean(row.get(key)) for key in keep}
         if output == "jsonl":
             out.append(Encoded(json_line(item), result[2] is not None))
         elif output == "csv":
             flat = flat_row(item, csv_mode=True)
-            flat.update((key, _cell(row.get(key))) for key in keep)
+            flat.update((key, _cell(_clean(row.get(key)))) for key in keep)
             out.append(Encoded(flat, result[2] is not None))
         else:
             out.append(item)

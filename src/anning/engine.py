@@ -34,6 +34,16 @@ PERSONAL_MODEL_NAME = "personal"
 Request = tuple[str, str | None, datetime | str | None, str | None]
 
 
+def _check_unicode(text: str) -> None:
+    """Python strings can hold lone UTF-16 surrogates (a JSON escape such as "\\ud800" decodes to one):
+    no real message has them and they cannot be written out, so such a text is refused clearly."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"text is not valid Unicode: lone surrogate {text[exc.start]!r} at character "
+                         f"{exc.start}") from None
+
+
 def to_local_time(value: datetime | str | None) -> datetime | None:
     """Parse an ISO time; naive times are taken as China local time (UTC+8)."""
     if value is None or value == "":
@@ -160,6 +170,8 @@ class Engine:
         """The prepared message and the signals of every detector but the model and personal rules."""
         if not isinstance(text, str):
             raise TypeError("text must be a string")
+        if not text.isascii():
+            _check_unicode(text)
         at = to_local_time(received_at)
         message = Message(text, sender_number or None, at, message_id or content_id(text))
         p = self.prepare(message, lang)
