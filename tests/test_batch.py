@@ -401,8 +401,8 @@ def test_lone_surrogates_give_an_error_row_in_every_format(cli, tmp_path):
     row gets a clear error, its id and kept columns are written with U+FFFD, and the batch goes on."""
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a\\udc00", "text": "欠款5000元 \\ud800 请还款", "region": "浙\\ud801江"}\n'
-                   + json.dumps({"id": "b", "text": COLLECTION, "region": {"x": "y"}}, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
+                   + json.dumps({"id": "b", "text": COLLECTION, "region": {"x": "y"}}, ensure_ascii=False) + "\n"
+                   + '{"id": "c", "text": "你好", "sender": "1069\\ud800123"}\n', encoding="utf-8")
     for suffix in (".jsonl", ".csv", ".parquet"):
         dst = tmp_path / f"out{suffix}"
         _ok(_batch(cli, src, dst, "--jobs", "1", "--keep", "region,text"))
@@ -418,3 +418,4 @@ def test_lone_surrogates_give_an_error_row_in_every_format(cli, tmp_path):
         assert rows[0]["id"] == "a\ufffd"
         assert "text is not valid Unicode" in rows[0]["error"] and "8" in rows[0]["error"]
         assert rows[1]["kind"] == "collection_notice" and not rows[1].get("error")
+        assert "sender is not valid Unicode" in rows[2]["error"]

@@ -34,13 +34,13 @@ PERSONAL_MODEL_NAME = "personal"
 Request = tuple[str, str | None, datetime | str | None, str | None]
 
 
-def _check_unicode(text: str) -> None:
+def _check_unicode(value: str, field: str) -> None:
     """Python strings can hold lone UTF-16 surrogates (a JSON escape such as "\\ud800" decodes to one):
-    no real message has them and they cannot be written out, so such a text is refused clearly."""
+    no real message has them and they cannot be written out, so such a text or sender is refused clearly."""
     try:
-        text.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError(f"text is not valid Unicode: lone surrogate {text[exc.start]!r} at character "
+        raise ValueError(f"{field} is not valid Unicode: lone surrogate {value[exc.start]!r} at character "
                          f"{exc.start}") from None
 
 
@@ -171,7 +171,9 @@ class Engine:
         if not isinstance(text, str):
             raise TypeError("text must be a string")
         if not text.isascii():
-            _check_unicode(text)
+            _check_unicode(text, "text")
+        if isinstance(sender_number, str) and not sender_number.isascii():
+            _check_unicode(sender_number, "sender")
         at = to_local_time(received_at)
         message = Message(text, sender_number or None, at, message_id or content_id(text))
         p = self.prepare(message, lang)
