@@ -13,17 +13,14 @@ from anning.corpus import shipped_corpus
 from anning.engine import Engine
 from anning.explain import verdict_to_dict
 from anning.ml.model import KindModel
+from anning.ml.train import read_corpus
 from anning.text.normalize import normalize
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _corpus_texts() -> list[str]:
-    texts = []
-    for path in shipped_corpus():
-        with path.open(encoding="utf-8") as fh:
-            texts.extend(json.loads(line)["text"] for line in fh if line.strip())
-    return texts
+    return [row["text"] for row in read_corpus(shipped_corpus())]
 
 
 ODD = ["", " ", "\n\t", "a", "ab", "𠀀𠀁𠀂 emoji 😀😀", "0000", "OK ok Ok", "张**您好" * 80, "逾期" * 3]

@@ -17,21 +17,14 @@ from hypothesis import strategies as st
 
 from anning.corpus import shipped_corpus
 from anning.detectors import rules
+from anning.ml.train import read_corpus
 from anning.text import extract, jit, normalize
 from anning.text.normalize import normalize as normalise
 
 pytestmark = pytest.mark.skipif(not jit.enabled(), reason="pcre2 not installed or switched off")
 
 
-def _corpus_texts() -> list[str]:
-    texts = []
-    for path in shipped_corpus():
-        with path.open(encoding="utf-8") as fh:
-            texts.extend(json.loads(line)["text"] for line in fh if line.strip())
-    return texts
-
-
-CORPUS = _corpus_texts()
+CORPUS = [row["text"] for row in read_corpus(shipped_corpus())]
 # several messages pasted together, as people forward them: long texts are where PCRE2 runs
 PASTED = ["\n".join(CORPUS[i:i + n]) for n in (3, 12, 40) for i in range(0, len(CORPUS), n)]
 DUAL = {f"{module.__name__}.{name}": value for module in (extract, normalize)
