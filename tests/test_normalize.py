@@ -33,6 +33,13 @@ CASES = [
     ("3.5元", "3.5元", "3.5"),
     ("http://a.b/c", "http://a.b/c", "a.b"),
     ("HELLO 世界", "hello 世界", "hello"),
+    # letters and digits spelt out one by one are joined; a wider gap stays a word gap
+    ("h t t p s : / / a b . c o m", "https://ab.com", "ab.com"),
+    ("加V x : a b 1 2 3", "加vx:ab123", "vx:ab123"),
+    ("Ｑ Ｑ ２ ８ ８ １", "qq2881", "qq2881"),
+    ("c r e d i t  r e p a i r", "credit  repair", "repair"),
+    ("卡号6 2 1 7 **** 3 3 0 8", "卡号6217 **** 3308", "3308"),
+    ("登录 h t t p s : / / pay-x . top / a 还款", "登录 https://pay-x.top/a 还款", "https://pay-x.top/a"),
 ]
 
 
@@ -80,6 +87,16 @@ def test_masking_asterisks_are_not_separators():
     assert normalize("李*明").text == "李*明"
     assert normalize("张**您好").text == "张**您好"
     assert normalize("138****1234").text == "138****1234"
+
+
+def test_spaced_out_characters_need_a_run_of_four():
+    # ordinary spacing is not obfuscation: words, short lists, initials and amounts keep their spaces
+    for text in ("a b c", "a - b - c", "i am ok", "room 1 2", "mr li 3 days", "ab cd ef gh", "5 000 rmb"):
+        assert normalize(text).text == text
+    assert normalize("ab c d e f").text == "ab cdef"
+    # a dot followed by a space ends a sentence, not a host name
+    assert normalize("see https://a.cn. then call").text == "see https://a.cn. then call"
+    assert normalize("go https://a.cn .b").text == "go https://a.cn .b"
 
 
 def test_lookalikes_fold_only_between_digits():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,6 +76,14 @@ _JOIN_RUN = DualPattern(re.compile(
 # Spaces between a CJK character and a digit (逾 期 23 天) are spacing obfuscation too.
 _CJK_DIGIT_GAP = DualPattern(re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]+(?=\\d)|(?<=\\d)[ \\t\\u3000]+(?=[{_CJK}])"))
 _LOOKALIKE_RUN = DualPattern(re.compile("(?<=\\d)[o〇li|]+(?=\\d)"))
+# Letters and digits spelt out one by one (h t t p s : / /, v x : a b 1 2 3, 1 3 8 0 0 …): four or more
+# single characters each followed by one space. The spaces go; a wider gap ends the run (a word gap).
+_SPACED_CHAR = "a-z0-9:/.@_"
+_SPACED_RUN = DualPattern(re.compile(
+    f"(?<![{_SPACED_CHAR}])[{_SPACED_CHAR}](?:[ \\t][{_SPACED_CHAR}]){{3,}}(?![{_SPACED_CHAR}])"))
+# A link written with spaces around its dots and slashes (https:// pay-xx . top / a); a dot with a space
+# only after it ends a sentence (see https://a.cn. then …)
+_SPACED_LINK = DualPattern(re.compile("(?<=://)[ \\t]?[a-z0-9-]+(?:(?:[./]|[ \\t][./][ \\t])[a-z0-9-]+)+"))
 
 
 _ONE_TO_ONE: set[str] = set()  # characters known to fold to exactly one character
@@ -113,6 +121,9 @@ def _to_simplified(text: str) -> str:
 def normalize(original: str) -> NormalizedText:
     text, offsets = _fold(original)
     text = _to_simplified(text)
+    for runs in (_SPACED_RUN, _SPACED_LINK):
+        if runs.search(text):
+            text, offsets = _drop_spaces_in(runs, text, offsets)
     if _LOOKALIKE_RUN.search(text):
         text = _LOOKALIKE_RUN.plain.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
     for gap in (_JOIN_RUN, _CJK_DIGIT_GAP):
@@ -123,14 +134,25 @@ def normalize(original: str) -> NormalizedText:
 
 def _drop(gap: DualPattern, text: str, offsets: list[int] | None) -> tuple[str, list[int]]:
     """Remove every match of ``gap`` from the text, keeping the offset map in step."""
+    return _remove(text, offsets, (m.span() for m in gap.finditer(text)))
+
+
+def _drop_spaces_in(runs: DualPattern, text: str, offsets: list[int] | None) -> tuple[str, list[int]]:
+    """Remove the spaces and tabs inside every match of ``runs``."""
+    return _remove(text, offsets, ((i, i + 1) for m in runs.finditer(text)
+                                   for i in range(m.start(), m.end()) if text[i] in " \t"))
+
+
+def _remove(text: str, offsets: list[int] | None, ranges: Iterable[tuple[int, int]]) -> tuple[str, list[int]]:
+    """The text without the ``[start, end)`` ranges (in order, not overlapping), and its offset map."""
     base = offsets if offsets is not None else range(len(text))
     kept_chars: list[str] = []
     kept_offsets: list[int] = []
     pos = 0
-    for m in gap.finditer(text):
-        kept_chars.append(text[pos:m.start()])
-        kept_offsets.extend(base[pos:m.start()])
-        pos = m.end()
+    for start, end in ranges:
+        kept_chars.append(text[pos:start])
+        kept_offsets.extend(base[pos:start])
+        pos = end
     kept_chars.append(text[pos:])
     kept_offsets.extend(base[pos:])
     return "".join(kept_chars), kept_offsets
