@@ -496,3 +496,22 @@ def test_short_latin_lexicon_terms_stand_alone():
     assert [m.group() for m in rx.finditer("已转cs处理，zx受损，yu期三天")] == ["cs", "zx", "yu期"]
     assert rx.search("bcs.duapp.com sxbzx-court.top xyu期") is None
     assert rx.search("your loans").group() == "loan"
+
+
+def _unreachable(term: str) -> set[str]:
+    """Characters of a pattern or lexicon term that normalised text never contains (full-width
+    punctuation, traditional characters, "·" between CJK characters): they can never match."""
+    from anning.text.normalize import normalize
+
+    chars = {c for c in term if not c.isascii()}
+    return {c for c in chars if normalize(c).text != c} | ({"·"} & chars)
+
+
+def test_patterns_and_lexicons_are_written_in_normalised_form():
+    """Patterns run on the normalised text (simplified, half-width, separators removed), so a pattern
+    written with 搵, "，" or 騙·子 silently never matches that part."""
+    dead = [f"rule {rule.id}: {sorted(bad)}" for rule in _K.rules.values()
+            for source in rule.sources if (bad := _unreachable(source))]
+    dead += [f"lexicon {name}: {term!r}" for name, terms in _K.lexicons.items()
+             for term in terms if _unreachable(term)]
+    assert not dead, "\n".join(dead)
