@@ -173,14 +173,16 @@ def test_match_window():
 def _reference_signals(p, k) -> list:
     """The plain semantics the fast path must reproduce: every pattern the prefilter lets through runs
     with ``finditer`` (pure literal lists too: the automaton's occurrences must give what the regex
-    gives), rules in order, at most ``MAX_SPANS_PER_RULE`` spans per rule, spans distinct and sorted."""
+    gives), rules in order, at most ``MAX_SPANS_PER_RULE`` spans per rule, spans distinct and sorted; a
+    negatable rule's matches in a negated clause dropped."""
     from anning.model import Signal
 
-    prefilter = rules._prefilter(k)
+    plan = rules._plan(k)
+    prefilter = plan.prefilter
     text, span = p.nt.text, p.nt.span
     keys, _ = prefilter.scan_keys(text)
     out = []
-    for rule in k.rules_for("rules"):
+    for position, rule in enumerate(k.rules_for("rules")):
         spans = []
         for index, pattern in enumerate(rule.patterns):
             key = (rule.id, index)
@@ -192,9 +194,11 @@ def _reference_signals(p, k) -> list:
                     continue
                 if "ev" in pattern.groupindex and m.start("ev") >= 0:
                     a, b = m.span("ev")
-                spans.append(span(a, b))
+                spans.append((a, b))
                 if len(spans) >= rules.MAX_SPANS_PER_RULE:
                     break
+        negated = plan.negation[position]
+        spans = [span(a, b) for a, b in spans if negated is None or not negated(text, a)]
         if spans:
             unique = sorted(set(spans), key=lambda s: (s.start, s.end))
             out.append(Signal(rule.id, "rules", tuple(unique), unique[0].text))

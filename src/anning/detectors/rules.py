@@ -40,6 +40,8 @@ class _Plan:
         self.entries: list[tuple[re.Pattern[str], int, bool] | None] = [None] * len(self.rule_of)
         self._windows: dict[int, tuple | None] = {}
         self._jit: dict[int, object] = {}  # pattern number → its PCRE2 twin or None
+        negation = _Negation(k) if any(rule.negatable for rule in self.rules) else None
+        self.negation = [negation if rule.negatable else None for rule in self.rules]  # rule position → check
 
     def entry(self, number: int) -> tuple[re.Pattern[str], int, bool]:
         key = self.prefilter.keys[number]
@@ -72,6 +74,43 @@ def _prefilter(k: Knowledge) -> Prefilter:
 
 
 _analysed: set[int] = set()
+
+
+class _Negation:
+    """Whether a match sits in a negated clause: a negation cue (lexicon ``negation_cues``, not inside one
+    of ``negation_non_cues``) between the match and the last clause end before it, at most ``window``
+    characters back (scoring.yaml ``negation``). Anti-fraud warnings name exactly what scammers ask for."""
+
+    def __init__(self, k: Knowledge):
+        conf = k.scoring["negation"]
+        self.window = int(conf["window"])
+        self.ends = str(conf["clause_ends"])
+        self.cues = _terms(k.lexicons["negation_cues"])
+        self.non_cues = _terms(k.lexicons.get("negation_non_cues", ()))
+
+    def __call__(self, text: str, start: int) -> bool:
+        clause = text[max(0, start - self.window):start]
+        cut = max(clause.rfind(end) for end in self.ends)
+        if cut >= 0:
+            clause = clause[cut + 1:]
+        if self.non_cues is not None:
+            clause = self.non_cues.sub("_", clause)
+        return self.cues is not None and self.cues.search(clause) is not None
+
+
+def _terms(terms: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    """One pattern for a list of terms, longest first; Latin words only as whole words."""
+    if not terms:
+        return None
+    parts = []
+    for term in sorted(terms, key=len, reverse=True):
+        part = re.escape(term)
+        if term[:1].isascii() and term[:1].isalpha():
+            part = "(?<![a-z])" + part
+        if term[-1:].isascii() and term[-1:].isalpha():
+            part += "(?![a-z])"
+        parts.append(part)
+    return re.compile("|".join(parts))
 
 
 class _Text:
@@ -218,6 +257,11 @@ def _spans(plan: _Plan, numbers: list[int], scan: _Text) -> tuple[Span, ...]:
                              max(1, MAX_SPANS_PER_RULE - len(found))))
     if not found:
         return ()
+    negated = plan.negation[plan.rule_of[numbers[0]]]
+    if negated is not None:
+        found = [r for r in found if not negated(text, r[0])]
+        if not found:
+            return ()
     return _to_original(scan.nt, found)
 
 

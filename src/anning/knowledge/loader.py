@@ -64,6 +64,7 @@ class Rule:
     miss_examples: tuple[Example, ...]
     source_file: str
     visible: bool = True
+    negatable: bool = False  # a match in a negated clause (我行不会要求您提供验证码) does not count
 
     def pattern(self, index: int) -> re.Pattern[str]:
         return compile_pattern(self.sources[index], f"{self.source_file}: rule {self.id}")
@@ -312,6 +313,7 @@ def _load_rules(files: list[tuple[str, Any]], lexicons: dict[str, tuple[str, ...
                 miss_examples=_examples(examples.get("miss"), where),
                 source_file=file,
                 visible=bool(entry.get("visible", True)),
+                negatable=bool(entry.get("negatable", False)),
             )
     return rules
 
@@ -349,6 +351,8 @@ def _check_refs(k: Knowledge) -> None:
     groups = {r.group for r in k.rules.values()}
     for r in k.rules.values():
         where = f"{r.source_file}: rule {r.id}"
+        if r.negatable and ("negation_cues" not in k.lexicons or "negation" not in k.scoring):
+            raise KnowledgeError(f"{where}: 'negatable' needs the lexicon negation_cues and scoring.yaml 'negation'")
         for f in (*r.flags, *r.flags_if_kind):
             if f not in flags:
                 raise KnowledgeError(f"{where}: unknown flag '{f}'")
