@@ -52,6 +52,8 @@ def test_only_negatable_rules_ignore_negated_matches(engine):
     ("本行不会为难您。请提供验证码", 10, False),          # the cue is in the previous clause
     ("别担心，不会操作的话提供验证码", 10, False),          # 不会操作 is not a negation
     ("do not worry, tell us the code", 26, False),   # the clause ends at the comma
+    ("Do not pay the lender. Transfer it to us", 23, False),  # ". " ends a sentence
+    ("pay 1.5 to us, do not", 8, False),
     ("we will never ask for the code", 26, True),
     ("nevertheless tell us the code", 25, False),    # "never" only as a whole word
     ("不会" + "一" * 30 + "提供验证码", 32, True),

@@ -84,15 +84,13 @@ class _Negation:
     def __init__(self, k: Knowledge):
         conf = k.scoring["negation"]
         self.window = int(conf["window"])
-        self.ends = str(conf["clause_ends"])
+        self.ends = tuple(conf["clause_ends"])
         self.cues = _terms(k.lexicons["negation_cues"])
         self.non_cues = _terms(k.lexicons.get("negation_non_cues", ()))
 
     def __call__(self, text: str, start: int) -> bool:
         clause = text[max(0, start - self.window):start]
-        cut = max(clause.rfind(end) for end in self.ends)
-        if cut >= 0:
-            clause = clause[cut + 1:]
+        clause = clause[max((clause.rfind(end) + len(end) for end in self.ends if end in clause), default=0):]
         if self.non_cues is not None:
             clause = self.non_cues.sub("_", clause)
         return self.cues is not None and self.cues.search(clause) is not None

@@ -245,14 +245,15 @@ _LATIN_TAIL = re.compile(r"[a-z]+$")
 
 
 def _term(term: str) -> str:
-    """A lexicon term as a regex. A short Latin abbreviation at its edge (up to three letters: "cs" for
-    催收, "yu期", "hr") must not touch another letter, or it would match inside any Latin word or link
-    ("bcs.duapp.com"); longer words still match as a prefix ("loan" in "loans"). Normalised text is
+    """A lexicon term as a regex. A Latin word must start a word, not continue a word or a link ("loan"
+    in quickhk-loan.com is part of a domain name, not the text's own word); a short Latin abbreviation at
+    its end (up to three letters: "cs" for 催收, "yu期", "hr") must also end one, or it would match inside
+    any Latin word ("bcs"); longer words still match as a prefix ("loan" in "loans"). Normalised text is
     lower case."""
     out = re.escape(term)
     head, tail = _LATIN_HEAD.match(term), _LATIN_TAIL.search(term)
-    if head and len(head.group()) <= 3:
-        out = "(?<![a-z])" + out
+    if head:
+        out = "(?<![a-z0-9./_@-])" + out
     if tail and len(tail.group()) <= 3:
         out += "(?![a-z])"
     return out
