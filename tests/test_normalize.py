@@ -40,6 +40,9 @@ CASES = [
     ("c r e d i t  r e p a i r", "credit  repair", "repair"),
     ("卡号6 2 1 7 **** 3 3 0 8", "卡号6217 **** 3308", "3308"),
     ("登录 h t t p s : / / pay-x . top / a 还款", "登录 https://pay-x.top/a 还款", "https://pay-x.top/a"),
+    # homophones written instead of a keyword (data/variants.yaml)
+    ("您已鱼期，上正信", "您已逾期,上征信", "逾期"),
+    ("加威信处理", "加微信处理", "加微信"),
 ]
 
 
@@ -97,6 +100,24 @@ def test_spaced_out_characters_need_a_run_of_four():
     # a dot followed by a space ends a sentence, not a host name
     assert normalize("see https://a.cn. then call").text == "see https://a.cn. then call"
     assert normalize("go https://a.cn .b").text == "go https://a.cn .b"
+
+
+def test_variant_spellings_map_back_to_the_received_characters():
+    nt = normalize("正 信 花了？鱼期可消")
+    assert nt.text == "征信花了?逾期可消"
+    assert nt.span(0, 2).text == "正 信"
+    assert nt.span(5, 7).text == "鱼期"
+    assert normalize("树立威信，维信金科").text == "树立威信,维信金科"  # a word and a lender stay
+
+
+def test_variant_table_is_stable():
+    from anning.text.variants import _table
+
+    _, canon = _table()
+    assert canon["鱼期"] == "逾期"
+    for spelling, keyword in canon.items():
+        assert len(spelling) == len(keyword)
+        assert normalize(spelling).text == keyword == normalize(keyword).text
 
 
 def test_lookalikes_fold_only_between_digits():

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from anning.model import Span
 from anning.text.jit import DualPattern
+from anning.text.variants import unvary
 
 # Characters that carry no meaning and are used to break up keywords.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e")
@@ -129,6 +130,7 @@ def normalize(original: str) -> NormalizedText:
     for gap in (_JOIN_RUN, _CJK_DIGIT_GAP):
         if gap.search(text):
             text, offsets = _drop(gap, text, offsets)
+    text = unvary(text)  # after the joins: 正 信 is 正信 by now
     return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)))
 
 
