@@ -93,6 +93,8 @@ def test_corpus_no_scam_called_genuine(corpus_reports, name):
 HOLDOUT_FLOORS = {
     "holdout.jsonl": {"macro_f1": 0.75, "scams_called_genuine_share": 0.05},
     "test-2.jsonl": {"macro_f1": 0.80, "scams_called_genuine_share": 0.05},
+    "test-3.jsonl": {"macro_f1": 0.74, "scams_called_genuine_share": 0.08},
+    "val-2.jsonl": {"macro_f1": 0.81, "scams_called_genuine_share": 0.10},
 }
 
 
