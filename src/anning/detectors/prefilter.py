@@ -38,6 +38,9 @@ def _literal_set(node: tuple) -> set[str] | None:
     return None
 
 
+_ZERO_WIDTH = (C.ASSERT, C.ASSERT_NOT, C.AT)
+
+
 def _seq_factors(seq: Iterable[tuple]) -> set[str] | None:
     """Required factors of a sequence: the best candidate among its elements (and literal runs)."""
     candidates: list[set[str]] = []
@@ -55,6 +58,8 @@ def _seq_factors(seq: Iterable[tuple]) -> set[str] | None:
             run.clear()
 
     for node in seq:
+        if node[0] in _ZERO_WIDTH:  # lookarounds and anchors consume nothing: the run goes on ("l(?<!.l)oan")
+            continue
         single = _literal_set(node)
         if single is not None:
             run.append(single)

@@ -253,7 +253,10 @@ def _term(term: str) -> str:
     out = re.escape(term)
     head, tail = _LATIN_HEAD.match(term), _LATIN_TAIL.search(term)
     if head:
-        out = "(?<![a-z0-9./_@-])" + out
+        # the check sits after the first letter ("l(?<![…]l)oan"), so that every alternative of a lexicon
+        # still starts with a literal: re then skips positions by the first characters, 5-10x faster
+        first = re.escape(term[0])
+        out = first + f"(?<![a-z0-9./_@-]{first})" + re.escape(term[1:])
     if tail and len(tail.group()) <= 3:
         out += "(?![a-z])"
     return out
