@@ -175,8 +175,9 @@ def test_background_ham_is_not_called_a_scam_or_third_party(engine):
         v = engine.analyze(r["text"])
         if v.kind in alarming:
             false_alarms.append(f"  {r['id']}: {v.kind}: {r['text'][:80]}")
-    share = len(false_alarms) / len(ham)
-    assert share <= 0.01, f"{len(false_alarms)}/{len(ham)} ordinary messages raised an alarm:\n" + "\n".join(
+    # none: a genuine bank or shop message called a scam is what makes people stop trusting the tool (a
+    # bank's instalment offer with a t.cn link was, for one commit, until short links needed an overdue)
+    assert not false_alarms, f"{len(false_alarms)}/{len(ham)} ordinary messages raised an alarm:\n" + "\n".join(
         false_alarms)
 
 
