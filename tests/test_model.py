@@ -97,6 +97,50 @@ def test_shipped_model_is_small_valid_and_documented():
     assert card.is_file() and data["name"] in card.read_text(encoding="utf-8")
 
 
+def test_flag_models_match_sklearn(small_rows):
+    """Each flag's binary model, exported into the same artefact, gives scikit-learn's probability."""
+    texts = [normalize(r["text"]).text for r in small_rows]
+    flags, has = trainer._flag_sets(small_rows)
+    assert flags, "the small corpus has flags to learn"
+    vec = trainer._vectorizer()
+    x = vec.fit_transform(texts)
+    model = KindModel(trainer.train(small_rows, seed=0), "memory")
+    assert model.flags == flags and "night_contact" not in flags
+    probe = ["再不还钱就去你单位找你领导", "你的欠款已起诉至法院", "今晚吃饭吗", "老赖，还钱！"]
+    x_probe = vec.transform([normalize(t).text for t in probe])
+    for f, flag in enumerate(flags):
+        expected = trainer._fit_flag(x, has[f], 0, trainer.DEFAULT_C).predict_proba(x_probe)[:, 1]
+        for text, want in zip(probe, expected, strict=True):
+            got = model.predict(normalize(text).text, explain=0).flag_probabilities[flag]
+            assert got == pytest.approx(float(want), abs=2e-3), (text, flag)
+            assert model.predict_reference(normalize(text).text, explain=0).flag_probabilities[flag] == got
+
+
+def _flag_sure_model(tmp_path: Path, flag: str) -> str:
+    """A copy of the shipped model whose ``flag`` model says yes to every message."""
+    data = json.loads(gzip.decompress(Path(Engine().model.source).read_bytes()))
+    data["flag_intercept"][data["flags"].index(flag)] = 50.0
+    path = tmp_path / f"sure-{flag}.json.gz"
+    trainer.dump(data, path)
+    return str(path)
+
+
+def test_model_flags_count_only_for_collection_kinds_and_are_explained(tmp_path):
+    engine = Engine(model=_flag_sure_model(tmp_path, "threat"))
+    v = engine.analyze("【安心借】刘**，您的借款已逾期5天，请今日登录APP还款。")
+    assert v.kind == "collection_notice" and "threat" in v.flags
+    hit = next(h for h in v.hits if h.signal.rule == "MODEL_THREAT")
+    assert hit.signal.detail["flag"] == "threat" and hit.signal.detail["probability"] > 0.99
+    assert hit.weight == 0, "a flag model votes for no kind"
+    # an ordinary message gets no flag from the model, however sure it is
+    for text in ("您的验证码是 482913，5分钟内有效。", "明天下午三点开会，别迟到"):
+        v = engine.analyze(text)
+        assert v.kind == "other" and "threat" not in v.flags, (text, v.flags)
+    # and the batch path gives the same flags
+    batch = engine.analyze_batch([("【安心借】刘**，您的借款已逾期5天，请今日登录APP还款。", None, None, "1")])
+    assert "threat" in batch[0].flags
+
+
 def test_model_signal_is_explained_with_spans():
     text = "您好，您的朋友张**在我司的借款已经逾期两个月了，麻烦您转告他尽快处理。"
     d = verdict_to_dict(Engine().analyze(text))

@@ -124,7 +124,7 @@ class Engine:
         lang = lang or self.lang
         p, signals = self._rule_evidence(text, sender_number, received_at, message_id, lang)
         if self._model_reads(p):
-            signals.append(classifier.detect(p, self.model, self.k))
+            signals.extend(classifier.detect(p, self.model, self.k))
         signals.extend(self._personal_signals(p))
         return self._decide(p, signals, lang)
 
@@ -151,8 +151,11 @@ class Engine:
                 predictions = None
             for n, (i, p, signals) in enumerate(reading):
                 try:
-                    signals.append(classifier.signal(p, predictions[n], self.model, prepared[n])
-                                   if predictions is not None else classifier.detect(p, self.model, self.k))
+                    if predictions is not None:
+                        signals.append(classifier.signal(p, predictions[n], self.model, prepared[n]))
+                        signals.extend(classifier.flag_signals(p, predictions[n], self.model, self.k))
+                    else:
+                        signals.extend(classifier.detect(p, self.model, self.k))
                 except Exception as exc:
                     results[i] = exc
         for i, p, signals in staged:
@@ -238,7 +241,7 @@ class Engine:
         rules = k.rules
         for s in signals:
             verification = verification or s.rule in self._verification_rules
-            if s.detector == "model":
+            if s.rule == classifier.SIGNAL:
                 model_signal = s
                 continue
             if s.detector == "personal" and personal is None:
@@ -281,7 +284,7 @@ class Engine:
             for f in rule_flags:
                 if f not in flags:
                     flags.append(f)
-            if s.detector == "model":
+            if s.rule == classifier.SIGNAL:
                 weight = round(model_votes.get(kind, 0.0), 3)
             hits.append(Hit(s, label, weight, rule_risk, rule_flags, rule_behaviours, visible))
             risk += rule_risk

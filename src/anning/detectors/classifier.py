@@ -17,8 +17,33 @@ def explain_count(k: Knowledge) -> int:
     return k.scoring["model"].get("explain_features", 5)
 
 
-def detect(p: Prepared, model: KindModel, k: Knowledge) -> Signal:
-    return signal(p, model.predict(p.nt.text, explain=explain_count(k)), model)
+def detect(p: Prepared, model: KindModel, k: Knowledge) -> list[Signal]:
+    """The kind signal and the flag signals of one message."""
+    pred = model.predict(p.nt.text, explain=explain_count(k))
+    return [signal(p, pred, model), *flag_signals(p, pred, model, k)]
+
+
+def flag_signals(p: Prepared, pred: Prediction, model: KindModel, k: Knowledge) -> list[Signal]:
+    """A signal for each flag whose model says yes (scoring.yaml ``model.flag_rules``: which flags, as
+    which rule; the rule says for which kinds the flag counts), explained by the n-grams that pushed it."""
+    conf = k.scoring["model"]
+    rules = conf.get("flag_rules", {})
+    threshold = conf.get("flag_threshold", 0.5)
+    raised = [flag for flag, probability in pred.flag_probabilities.items()
+              if probability >= threshold and flag in rules]
+    if not raised:
+        return []
+    evidence = model.flag_evidence(p.nt.text, raised, explain_count(k))
+    prepared = prepare(p.nt.text)
+    out = []
+    for flag in raised:
+        top = evidence[flag]
+        spans = sorted({p.nt.span(a, b) for feat, _ in top for a, b in locate(prepared, feat)[:2]},
+                       key=lambda s: (s.start, s.end))
+        out.append(Signal(rules[flag], "model", tuple(spans), "、".join(f.removeprefix("w:") for f, _ in top),
+                          {"model": model.name, "flag": flag, "probability": round(pred.flag_probabilities[flag], 4),
+                           "top_features": [[f, sc] for f, sc in top]}))
+    return out
 
 
 def signal(p: Prepared, pred: Prediction, model: KindModel, prepared: str | None = None) -> Signal:

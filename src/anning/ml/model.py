@@ -9,7 +9,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,14 @@ class ModelError(ValueError):
 class Prediction:
     probabilities: dict[str, float]
     contributions: dict[str, list[tuple[str, float]]]  # for the most likely kind: strongest features
+    flag_probabilities: dict[str, float] = field(default_factory=dict)  # one binary model per flag
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 class KindModel:
@@ -38,7 +46,9 @@ class KindModel:
         self.classes: list[str] = data["classes"]
         self.intercept: list[float] = data["intercept"]
         self.temperature: float = data.get("temperature", 1.0)
-        self.vocab: dict[str, list[float]] = data["vocab"]  # feature -> [idf, w_class0, w_class1, ...]
+        self.vocab: dict[str, list[float]] = data["vocab"]  # feature -> [idf, w_class0, …, w_flag0, …]
+        self.flags: list[str] = data.get("flags", [])
+        self.flag_intercept: list[float] = data.get("flag_intercept", [])
         self.meta = {k: data[k] for k in ("name", "trained_on", "seed", "metrics") if k in data}
         self._index: _VocabIndex | None = None
         self._arrays: _ArrayIndex | None = None
@@ -103,6 +113,7 @@ class KindModel:
                     counts[r] += 1
         ranks = sorted(counts)
         logits = list(self.intercept)
+        flag_logits = list(self.flag_intercept)
         contributions: dict[str, list[tuple[str, float]]] = {}
         if ranks:
             pick = itemgetter(*ranks) if len(ranks) > 1 else (lambda seq, r=ranks[0]: (seq[r],))
@@ -111,6 +122,8 @@ class KindModel:
             norm = math.sqrt(sum(map(mul, values, values))) or 1.0
             weights = [pick(column) for column in ix.weights]
             logits = [b + sum(map(mul, values, weights[c])) / norm for c, b in enumerate(self.intercept)]
+            n = len(self.intercept)
+            flag_logits = [b + sum(map(mul, values, weights[n + f])) / norm for f, b in enumerate(self.flag_intercept)]
         top = max(logits)
         exps = [math.exp((v - top) / self.temperature) for v in logits]
         total = sum(exps)
@@ -125,13 +138,44 @@ class KindModel:
             scored = [(products[i], ranks[i]) for i in best if products[i] > 0]
             names = ix.names
             contributions[self.classes[c]] = [(names[r], round(sc / norm, 4)) for sc, r in scored]
-        return Prediction(probs, contributions)
+        return Prediction(probs, contributions, self._flag_probabilities(flag_logits))
+
+    def _flag_probabilities(self, flag_logits: list[float]) -> dict[str, float]:
+        return {flag: _sigmoid(v) for flag, v in zip(self.flags, flag_logits, strict=True)}
+
+    def flag_evidence(self, normalised: str, flags: Sequence[str],
+                      explain: int = 3) -> dict[str, list[tuple[str, float]]]:
+        """For each of ``flags``, the features that pushed its model most towards yes (only the flags a
+        message is given need it). Ties go to the feature name that sorts last, as for the kinds."""
+        if self._index is None:
+            self._index = _VocabIndex(self.vocab, len(self.classes))
+        ix = self._index
+        text = prepare(normalised)
+        counts = Counter(map(_second, ix.automaton.iter(text))) if text else Counter()
+        if ix.has_words:
+            for w in WORD.findall(text):
+                r = ix.words.get(w)
+                if r is not None:
+                    counts[r] += 1
+        if not counts:
+            return {flag: [] for flag in flags}
+        ranks = sorted(counts)
+        idf = ix.idf
+        values = [_TF[counts[r]] * idf[r] for r in ranks]
+        norm = math.sqrt(sum(map(mul, values, values))) or 1.0
+        out = {}
+        for flag in flags:
+            column = ix.weights[len(self.classes) + self.flags.index(flag)]
+            scored = heapq.nlargest(explain, ((v * column[r], ix.names[r]) for v, r in zip(values, ranks, strict=True)))
+            out[flag] = [(f, round(sc / norm, 4)) for sc, f in scored if sc > 0]
+        return out
 
     def predict_reference(self, normalised: str, explain: int = 5) -> Prediction:
         """The plain implementation: count every n-gram, then look each up in the vocabulary."""
         feats = features(normalised)
         names = sorted(feats.keys() & self.vocab.keys())  # sorted: the same float sums on every run
         logits = list(self.intercept)
+        flag_logits = list(self.flag_intercept)
         contributions: dict[str, list[tuple[str, float]]] = {}
         if names:
             counts = list(map(feats.__getitem__, names))
@@ -141,6 +185,9 @@ class KindModel:
             values = [idf if n == 1 else (1.0 + log(n)) * idf for n, idf in zip(counts, columns[0], strict=True)]
             norm = math.sqrt(sum(map(mul, values, values))) or 1.0
             logits = [b + sum(map(mul, values, columns[c + 1])) / norm for c, b in enumerate(self.intercept)]
+            n = len(self.intercept)
+            flag_logits = [b + sum(map(mul, values, columns[n + 1 + f])) / norm
+                           for f, b in enumerate(self.flag_intercept)]
         top = max(logits)
         exps = [math.exp((v - top) / self.temperature) for v in logits]
         total = sum(exps)
@@ -149,7 +196,7 @@ class KindModel:
             c = max(range(len(logits)), key=logits.__getitem__)
             scored = heapq.nlargest(explain, zip(map(mul, values, columns[c + 1]), names, strict=True))
             contributions[self.classes[c]] = [(f, round(sc / norm, 4)) for sc, f in scored if sc > 0]
-        return Prediction(probs, contributions)
+        return Prediction(probs, contributions, self._flag_probabilities(flag_logits))
 
 
 _second = itemgetter(1)
@@ -178,7 +225,7 @@ class _VocabIndex:
         self.names = sorted(vocab)
         entries = [vocab[name] for name in self.names]
         self.idf = [e[0] for e in entries]
-        self.weights = [[e[c + 1] for e in entries] for c in range(n_classes)]
+        self.weights = [[e[c + 1] for e in entries] for c in range(len(entries[0]) - 1 if entries else n_classes)]
         self.words: dict[str, int] = {}
         self.automaton = ahocorasick.Automaton()
         grams = 0
@@ -284,16 +331,22 @@ class _ArrayIndex:
         has = np.bincount(doc, minlength=n) > 0
         # bincount adds the weights in array order: per text, the same left-to-right sum as predict's
         sums = [np.bincount(doc, weights=values * self.weights[c][rank], minlength=n) / norm
-                for c in range(self.n_classes)]
+                for c in range(self.n_classes + len(model.flags))]
         logits_by_text = np.stack(sums, axis=1).tolist()
-        intercept = model.intercept
+        intercept, flag_intercept, nc = model.intercept, model.flag_intercept, self.n_classes
         has_list = has.tolist()
         predictions: list[Prediction] = []
         winners = []
         for i in range(n):
-            logits = [b + s for b, s in zip(intercept, logits_by_text[i], strict=True)] if has_list[i] \
-                else list(intercept)
-            predictions.append(_softmax(model, logits))
+            row = logits_by_text[i]
+            if has_list[i]:
+                logits = [b + s for b, s in zip(intercept, row[:nc], strict=True)]
+                flag_logits = [b + s for b, s in zip(flag_intercept, row[nc:], strict=True)]
+            else:
+                logits, flag_logits = list(intercept), list(flag_intercept)
+            prediction = _softmax(model, logits)
+            prediction.flag_probabilities.update(model._flag_probabilities(flag_logits))
+            predictions.append(prediction)
             winners.append(max(range(len(logits)), key=logits.__getitem__))
         if not explain or not len(doc):
             return predictions

@@ -23,6 +23,8 @@ DEFAULT_C = 10.0
 MIN_DF = 2
 FOLDS = 5
 DIGITS = 5
+MIN_FLAG_EXAMPLES = 20  # a flag with fewer labelled examples gets no model
+UNLEARNED_FLAGS = {"night_contact"}  # set from the time of receipt, not from the words
 
 
 def _tokens(normalised: str) -> list[str]:
@@ -43,11 +45,16 @@ def read_corpus(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def _fit(texts: list[str], labels: list[str], seed: int, c: float):
+def _vectorizer():
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer=_tokens, min_df=MIN_DF, sublinear_tf=True, smooth_idf=True, norm="l2")
+
+
+def _fit(texts: list[str], labels: list[str], seed: int, c: float):
     from sklearn.linear_model import LogisticRegression
 
-    vec = TfidfVectorizer(analyzer=_tokens, min_df=MIN_DF, sublinear_tf=True, smooth_idf=True, norm="l2")
+    vec = _vectorizer()
     x = vec.fit_transform(texts)
     clf = LogisticRegression(C=c, max_iter=5000, solver="newton-cg", random_state=seed)
     clf.fit(x, labels)
@@ -127,23 +134,74 @@ def cross_validate(texts: list[str], labels: list[str], seed: int, c: float) -> 
     }
 
 
+def _flag_sets(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[bool]]]:
+    """The flags worth a model (enough examples, learnable from words) and, per flag, who has it."""
+    counts = Counter(f for r in rows for f in set(r.get("flags") or ()))
+    flags = sorted(f for f, n in counts.items() if n >= MIN_FLAG_EXAMPLES and f not in UNLEARNED_FLAGS)
+    return flags, [[f in (r.get("flags") or ()) for r in rows] for f in flags]
+
+
+def _fit_flag(x, has: list[bool], seed: int, c: float):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=5000, solver="liblinear", random_state=seed).fit(x, has)
+
+
+def flag_cross_validate(texts: list[str], flags: list[str], has: list[list[bool]], labels: list[str], seed: int,
+                        c: float) -> dict[str, dict[str, float]]:
+    """Out-of-fold precision, recall and F1 of each flag model at probability 0.5."""
+    from sklearn.model_selection import StratifiedKFold
+
+    predicted = [[False] * len(texts) for _ in flags]
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    for train_idx, test_idx in folds.split(texts, labels):
+        vec = _vectorizer()
+        x_train = vec.fit_transform([texts[i] for i in train_idx])
+        x_test = vec.transform([texts[i] for i in test_idx])
+        for f in range(len(flags)):
+            clf = _fit_flag(x_train, [has[f][i] for i in train_idx], seed, c)
+            for i, yes in zip(test_idx, clf.predict_proba(x_test)[:, 1] >= 0.5, strict=True):
+                predicted[f][i] = bool(yes)
+    out = {}
+    for f, flag in enumerate(flags):
+        tp = sum(p and g for p, g in zip(predicted[f], has[f], strict=True))
+        fp = sum(p and not g for p, g in zip(predicted[f], has[f], strict=True))
+        fn = sum(g and not p for p, g in zip(predicted[f], has[f], strict=True))
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        out[flag] = {"precision": round(prec, 4), "recall": round(rec, 4),
+                     "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0}
+    return out
+
+
 def train(rows: list[dict[str, Any]], seed: int = 0, c: float = DEFAULT_C, name: str = "anning-kind",
           trained_on: str = "") -> dict[str, Any]:
-    """Fit on all rows; returns the artefact dict (metrics from cross-validation included)."""
+    """Fit on all rows; returns the artefact dict (metrics from cross-validation included). Besides the
+    kinds, one binary model per flag, on the same features: each vocabulary entry is [idf, a weight per
+    kind, a weight per flag]."""
     texts = [normalize(r["text"]).text for r in rows]
     labels = [r["kind"] for r in rows]
     metrics = cross_validate(texts, labels, seed, c)
     vec, clf = _fit(texts, labels, seed, c)
     classes = [str(k) for k in clf.classes_]
+    flags, has = _flag_sets(rows)
+    if flags:
+        metrics["flags_out_of_fold"] = flag_cross_validate(texts, flags, has, labels, seed, c)
+    x = vec.transform(texts)
+    flag_models = [_fit_flag(x, has[f], seed, c) for f in range(len(flags))]
     vocab: dict[str, list[float]] = {}
     idf = vec.idf_
     coef = clf.coef_
     for feat, j in vec.vocabulary_.items():
-        vocab[feat] = [round(float(idf[j]), DIGITS)] + [round(float(coef[c_][j]), DIGITS) for c_ in range(len(classes))]
+        kinds = [round(float(coef[c_][j]), DIGITS) for c_ in range(len(classes))]
+        flag_weights = [round(float(m.coef_[0][j]), DIGITS) for m in flag_models]
+        vocab[feat] = [round(float(idf[j]), DIGITS), *kinds, *flag_weights]
     return {
         "format": FORMAT,
         "name": name,
         "classes": classes,
+        "flags": flags,
+        "flag_intercept": [round(float(m.intercept_[0]), DIGITS) for m in flag_models],
         "intercept": [round(float(b), DIGITS) for b in clf.intercept_],
         "temperature": metrics["temperature"],
         "vocab": vocab,
