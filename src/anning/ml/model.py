@@ -145,8 +145,8 @@ class KindModel:
 
     def flag_evidence(self, normalised: str, flags: Sequence[str],
                       explain: int = 3) -> dict[str, list[tuple[str, float]]]:
-        """For each of ``flags``, the features that pushed its model most towards yes (only the flags a
-        message is given need it). Ties go to the feature name that sorts last, as for the kinds."""
+        """For each of ``flags``, the n-grams of two or more letters that pushed its model most towards yes
+        (only the flags a message is given need it). Ties go to the name that sorts last, as for the kinds."""
         if self._index is None:
             self._index = _VocabIndex(self.vocab, len(self.classes))
         ix = self._index
@@ -166,7 +166,9 @@ class KindModel:
         out = {}
         for flag in flags:
             column = ix.weights[len(self.classes) + self.flags.index(flag)]
-            scored = heapq.nlargest(explain, ((v * column[r], ix.names[r]) for v, r in zip(values, ranks, strict=True)))
+            # single characters (你, 的) and n-grams of punctuation or masks explain nothing to a reader
+            scored = heapq.nlargest(explain, ((v * column[r], ix.names[r]) for v, r in zip(values, ranks, strict=True)
+                                              if len(ix.names[r]) > 1 and " " not in ix.names[r]))
             out[flag] = [(f, round(sc / norm, 4)) for sc, f in scored if sc > 0]
         return out
 
