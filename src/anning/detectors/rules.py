@@ -11,6 +11,7 @@ from functools import lru_cache
 from anning.detectors import Prepared
 from anning.detectors.prefilter import Prefilter, windowed_finditer
 from anning.knowledge import Knowledge
+from anning.knowledge.loader import terms_pattern
 from anning.model import Signal, Span
 from anning.text.jit import JIT_FROM, jit
 from anning.text.normalize import NormalizedText
@@ -97,18 +98,8 @@ class _Negation:
 
 
 def _terms(terms: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    """One pattern for a list of terms, longest first; Latin words only as whole words."""
-    if not terms:
-        return None
-    parts = []
-    for term in sorted(terms, key=len, reverse=True):
-        part = re.escape(term)
-        if term[:1].isascii() and term[:1].isalpha():
-            part = "(?<![a-z])" + part
-        if term[-1:].isascii() and term[-1:].isalpha():
-            part += "(?![a-z])"
-        parts.append(part)
-    return re.compile("|".join(parts))
+    """One pattern for a list of terms; Latin words only as whole words."""
+    return re.compile(terms_pattern(terms, whole_words=True)) if terms else None
 
 
 class _Text:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -244,12 +245,12 @@ _LATIN_HEAD = re.compile(r"^[a-z]+")
 _LATIN_TAIL = re.compile(r"[a-z]+$")
 
 
-def _term(term: str) -> str:
+def _term(term: str, whole_word: bool = False) -> str:
     """A lexicon term as a regex. A Latin word must start a word, not continue a word or a link ("loan"
     in quickhk-loan.com is part of a domain name, not the text's own word); a short Latin abbreviation at
     its end (up to three letters: "cs" for 催收, "yu期", "hr") must also end one, or it would match inside
-    any Latin word ("bcs"); longer words still match as a prefix ("loan" in "loans"). Normalised text is
-    lower case."""
+    any Latin word ("bcs"); longer words still match as a prefix ("loan" in "loans") unless ``whole_word``.
+    Normalised text is lower case."""
     out = re.escape(term)
     head, tail = _LATIN_HEAD.match(term), _LATIN_TAIL.search(term)
     if head:
@@ -257,9 +258,14 @@ def _term(term: str) -> str:
         # still starts with a literal: re then skips positions by the first characters, 5-10x faster
         first = re.escape(term[0])
         out = first + f"(?<![a-z0-9./_@-]{first})" + re.escape(term[1:])
-    if tail and len(tail.group()) <= 3:
+    if tail and (whole_word or len(tail.group()) <= 3):
         out += "(?![a-z])"
     return out
+
+
+def terms_pattern(terms: Iterable[str], whole_words: bool = False) -> str:
+    """A non-capturing alternation of lexicon terms, longest first (``{lex:NAME}`` in a pattern)."""
+    return "(?:" + "|".join(_term(t, whole_words) for t in sorted(terms, key=len, reverse=True)) + ")"
 
 
 def _expand_lexicons(pattern: str, lexicons: dict[str, tuple[str, ...]], where: str) -> str:
@@ -267,8 +273,7 @@ def _expand_lexicons(pattern: str, lexicons: dict[str, tuple[str, ...]], where: 
         name = m.group(1)
         if name not in lexicons:
             raise KnowledgeError(f"{where}: unknown lexicon '{name}'")
-        terms = sorted(lexicons[name], key=len, reverse=True)
-        return "(?:" + "|".join(_term(t) for t in terms) + ")"
+        return terms_pattern(lexicons[name])
 
     return _LEX.sub(sub, pattern)
 
