@@ -143,7 +143,8 @@ class Engine:
                 results[i] = exc
         reading = [entry for entry in staged if self._model_reads(entry[1])]
         if reading:
-            prepared = [prepare_features(p.nt.text) for _, p, _ in reading]
+            # the native classifier prepares texts itself and knows where its features occur
+            prepared = None if self.model.native else [prepare_features(p.nt.text) for _, p, _ in reading]
             try:
                 predictions = self.model.predict_many([p.nt.text for _, p, _ in reading],
                                                       explain=classifier.explain_count(self.k), prepared=prepared)
@@ -152,7 +153,8 @@ class Engine:
             for n, (i, p, signals) in enumerate(reading):
                 try:
                     if predictions is not None:
-                        signals.append(classifier.signal(p, predictions[n], self.model, prepared[n]))
+                        signals.append(classifier.signal(p, predictions[n], self.model,
+                                                         None if prepared is None else prepared[n]))
                         signals.extend(classifier.flag_signals(p, predictions[n], self.model, self.k))
                     else:
                         signals.extend(classifier.detect(p, self.model, self.k))

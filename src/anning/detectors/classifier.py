@@ -33,12 +33,12 @@ def flag_signals(p: Prepared, pred: Prediction, model: KindModel, k: Knowledge) 
               if probability >= threshold and flag in rules]
     if not raised:
         return []
-    evidence = model.flag_evidence(p.nt.text, raised, explain_count(k))
-    prepared = prepare(p.nt.text)
+    evidence = model.flag_evidence(p.nt.text, raised, explain_count(k), pred)
+    prepared = None if pred.reading is not None else prepare(p.nt.text)
     out = []
     for flag in raised:
         top = evidence[flag]
-        spans = sorted({p.nt.span(a, b) for feat, _ in top for a, b in locate(prepared, feat)[:2]},
+        spans = sorted({p.nt.span(a, b) for feat, _ in top for a, b in _where(pred, prepared, feat)},
                        key=lambda s: (s.start, s.end))
         out.append(Signal(rules[flag], "model", tuple(spans), "、".join(f.removeprefix("w:") for f, _ in top),
                           {"model": model.name, "flag": flag, "probability": round(pred.flag_probabilities[flag], 4),
@@ -53,13 +53,23 @@ def signal(p: Prepared, pred: Prediction, model: KindModel, prepared: str | None
     best = max(probs, key=probs.__getitem__)
     spans = []
     top = pred.contributions.get(best, [])
-    if prepared is None:
+    if prepared is None and top and not all(feat in pred.located for feat, _ in top):
         prepared = prepare(p.nt.text)
     for feat, _score in top:
-        for start, end in locate(prepared, feat)[:2]:
+        for start, end in _where(pred, prepared, feat):
             spans.append(p.nt.span(start, end))
     evidence = "、".join(f.removeprefix("w:") for f, _ in top)
     return Signal(SIGNAL, "model", tuple(sorted(set(spans), key=lambda s: (s.start, s.end))), evidence,
                   {"model": model.name, "predicted": best,
                    "probabilities": {kd: round(v, 4) for kd, v in probs.items()},
                    "top_features": [[f, s] for f, s in top]})
+
+
+def _where(pred: Prediction, prepared: str | None, feature: str) -> tuple[tuple[int, int], ...] | list[tuple[int, int]]:
+    """The first two occurrences of a feature in the prepared text: known to a native prediction, else
+    searched (``prepared`` is then needed)."""
+    located = pred.located.get(feature)
+    if located is not None:
+        return located
+    assert prepared is not None
+    return locate(prepared, feature)[:2]

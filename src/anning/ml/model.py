@@ -1,5 +1,6 @@
-"""Inference for the shipped kind classifier (a gzipped JSON artefact): pure Python per message, NumPy
-for many messages at once (``predict_many``), with identical results."""
+"""Inference for the shipped kind classifier (a gzipped JSON artefact): pure Python per message; for many
+messages at once (``predict_many``) a small C extension (``_ngrams``) or, without it, NumPy — all three
+with identical results."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gzip
 import heapq
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,9 @@ class Prediction:
     probabilities: dict[str, float]
     contributions: dict[str, list[tuple[str, float]]]  # for the most likely kind: strongest features
     flag_probabilities: dict[str, float] = field(default_factory=dict)  # one binary model per flag
+    # where the features named so far occur in the prepared text (first two occurrences), when known
+    located: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False, repr=False)
+    reading: Any = field(default=None, compare=False, repr=False)  # the native reading, for flag evidence
 
 
 def _sigmoid(x: float) -> float:
@@ -51,7 +56,7 @@ class KindModel:
         self.flag_intercept: list[float] = data.get("flag_intercept", [])
         self.meta = {k: data[k] for k in ("name", "trained_on", "seed", "metrics") if k in data}
         self._index: _VocabIndex | None = None
-        self._arrays: _ArrayIndex | None = None
+        self._arrays: _ArrayIndex | _NativeIndex | None = None
         self._calls = 0
 
     @classmethod
@@ -87,19 +92,31 @@ class KindModel:
 
     def predict_many(self, normalised: Sequence[str], explain: int = 5,
                      prepared: Sequence[str] | None = None) -> list[Prediction]:
-        """``predict`` for many texts at once, vectorised with NumPy: the same features, the same float
-        operations in the same order (per-text sums accumulate feature by feature in name order, as
-        ``predict`` does), so each prediction equals ``predict``'s bit for bit. Without NumPy it falls
-        back to ``predict`` one text at a time. ``prepared``: ``features.prepare`` of each text, if known."""
+        """``predict`` for many texts at once, natively (``_ngrams``) or vectorised with NumPy: the same
+        features, the same float operations in the same order (per-text sums accumulate feature by
+        feature in name order, as ``predict`` does), so each prediction equals ``predict``'s bit for bit.
+        Without NumPy it falls back to ``predict`` one text at a time. ``prepared``: ``features.prepare``
+        of each text, if known. ``ANNING_NATIVE=0`` turns the C extension off."""
         try:
             import numpy  # noqa: F401 - only checks that the vectorised path is available
         except ImportError:  # pragma: no cover - numpy is a dependency; this guards stripped installs
             return [self.predict(text, explain) for text in normalised]
-        if self._arrays is None:
-            self._arrays = _ArrayIndex(self.vocab, self.classes)
+        arrays = self._batch_index()
+        if isinstance(arrays, _NativeIndex):
+            return arrays.predict(self, normalised if prepared is None else prepared, explain, prepared is None)
         if prepared is None:
             prepared = [prepare(text) for text in normalised]
-        return self._arrays.predict(self, list(prepared), explain)
+        return arrays.predict(self, list(prepared), explain)
+
+    def _batch_index(self) -> _ArrayIndex | _NativeIndex:
+        if self._arrays is None:
+            self._arrays = _NativeIndex.build(self) or _ArrayIndex(self.vocab, self.classes)
+        return self._arrays
+
+    @property
+    def native(self) -> bool:
+        """Whether ``predict_many`` runs on the C extension (which prepares texts itself)."""
+        return isinstance(self._batch_index(), _NativeIndex)
 
     def _predict_indexed(self, normalised: str, explain: int) -> Prediction:
         ix = self._index
@@ -143,10 +160,19 @@ class KindModel:
     def _flag_probabilities(self, flag_logits: list[float]) -> dict[str, float]:
         return {flag: _sigmoid(v) for flag, v in zip(self.flags, flag_logits, strict=True)}
 
-    def flag_evidence(self, normalised: str, flags: Sequence[str],
-                      explain: int = 3) -> dict[str, list[tuple[str, float]]]:
+    def flag_evidence(self, normalised: str, flags: Sequence[str], explain: int = 3,
+                      prediction: Prediction | None = None) -> dict[str, list[tuple[str, float]]]:
         """For each of ``flags``, the n-grams of two or more letters that pushed its model most towards yes
-        (only the flags a message is given need it). Ties go to the name that sorts last, as for the kinds."""
+        (only the flags a message is given need it). Ties go to the name that sorts last, as for the kinds.
+        With a ``prediction`` of the native path, its reading answers and its ``located`` learns where
+        these n-grams occur."""
+        if prediction is not None and prediction.reading is not None:
+            out = {}
+            for flag in flags:
+                top = prediction.reading.top(len(self.classes) + self.flags.index(flag), explain, True)
+                out[flag] = [(name, round(score, 4)) for name, score, _ in top]
+                prediction.located.update((name, spans) for name, _, spans in top)
+            return out
         if self._index is None:
             self._index = _VocabIndex(self.vocab, len(self.classes))
         ix = self._index
@@ -370,8 +396,51 @@ class _ArrayIndex:
         return predictions
 
 
-def _softmax(model: KindModel, logits: list[float]) -> Prediction:
+def _softmax(model: KindModel, logits: list[float], reading: Any = None) -> Prediction:
     top = max(logits)
     exps = [math.exp((v - top) / model.temperature) for v in logits]
     total = sum(exps)
-    return Prediction({cls: e / total for cls, e in zip(model.classes, exps, strict=True)}, {})
+    return Prediction({cls: e / total for cls, e in zip(model.classes, exps, strict=True)}, {}, reading=reading)
+
+
+class _NativeIndex:
+    """``predict_many`` with the C extension ``_ngrams``: it reads each text (n-gram and word lookup,
+    tf·idf, the per-class and per-flag sums, in the NumPy path's order) and keeps the reading, which
+    names the strongest features of any output with their positions."""
+
+    def __init__(self, arrays: _ArrayIndex, scorer: Any):
+        self.arrays = arrays
+        self.scorer = scorer
+
+    @classmethod
+    def build(cls, model: KindModel) -> _NativeIndex | None:
+        """None when the extension is not built (or turned off): then NumPy answers."""
+        if os.environ.get("ANNING_NATIVE", "1") == "0":
+            return None
+        try:
+            from anning.ml import _ngrams
+        except ImportError:
+            return None
+        import numpy as np
+
+        arrays = _ArrayIndex(model.vocab, model.classes)
+        explainable = bytes(len(name) > 1 and " " not in name for name in arrays.names)
+        intercept = np.array(model.intercept + model.flag_intercept, dtype=np.float64)
+        scorer = _ngrams.Scorer(arrays.keys, arrays.ranks, arrays.idf, np.ascontiguousarray(arrays.weights.T),
+                                intercept, len(model.classes), arrays.words, list(arrays.names), explainable)
+        return cls(arrays, scorer)
+
+    def predict(self, model: KindModel, texts: Sequence[str], explain: int, unprepared: bool) -> list[Prediction]:
+        """``unprepared``: the texts are normalised (the extension prepares them), else ``prepare``d."""
+        nc, classes, flags = len(model.classes), model.classes, model.flags
+        predictions = []
+        for reading in self.scorer.read_many(texts, unprepared):
+            logits = reading.logits
+            prediction = _softmax(model, logits[:nc], reading)
+            prediction.flag_probabilities.update(zip(flags, map(_sigmoid, logits[nc:]), strict=True))
+            if explain and reading.size:
+                top = reading.top(reading.winner, explain, False)
+                prediction.contributions[classes[reading.winner]] = [(name, round(score, 4)) for name, score, _ in top]
+                prediction.located.update((name, spans) for name, _, spans in top)
+            predictions.append(prediction)
+        return predictions
