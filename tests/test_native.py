@@ -118,3 +118,20 @@ def test_the_scorer_refuses_inconsistent_arrays(model, indexes):
         scorer.read(b"bytes")
     with pytest.raises(IndexError):
         scorer.read("逾期").top(len(arrays.weights), 3, False)
+
+
+def test_the_pure_python_index_agrees_with_the_extension(model, indexes):
+    """With the extension, ``predict`` uses it too; the Aho-Corasick index it replaces (used without the
+    extension) must still give the same predictions and flag evidence."""
+    from anning.ml.model import _VocabIndex
+
+    python = KindModel(dict(format=1, classes=model.classes, intercept=model.intercept, vocab=model.vocab,
+                            temperature=model.temperature, flags=model.flags, flag_intercept=model.flag_intercept),
+                       "copy")
+    python._index = _VocabIndex(python.vocab, len(python.classes))
+    texts = _texts()[::3]
+    native = indexes[0].predict(model, texts, 5, True)
+    assert [python._predict_indexed(t, 5) for t in texts] == native
+    assert [model.predict(t) for t in texts] == native  # the shared model: its index is the extension
+    for text, prediction in zip(texts[::5], native[::5], strict=True):
+        assert python.flag_evidence(text, model.flags, 3) == model.flag_evidence(text, model.flags, 3, prediction)

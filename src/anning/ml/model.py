@@ -79,14 +79,17 @@ class KindModel:
     def predict(self, normalised: str, explain: int = 5) -> Prediction:
         """Class probabilities and, for the most likely class, the strongest features.
 
-        The first call (a one-off ``anning check``) counts n-grams directly; later calls use an index
-        built once (an Aho-Corasick automaton over the vocabulary's n-grams and per-class weight
-        arrays in sorted-feature order). Both do the same float operations in the same order, so the
-        results are bit-for-bit identical."""
+        The first call (a one-off ``anning check``) counts n-grams directly; later calls use the C
+        extension or, without it, an index built once (an Aho-Corasick automaton over the vocabulary's
+        n-grams and per-class weight arrays in sorted-feature order). All do the same float operations in
+        the same order, so the results are bit-for-bit identical."""
         if self._index is None:
             self._calls += 1
             if self._calls == 1:
                 return self.predict_reference(normalised, explain)
+            arrays = self._batch_index()
+            if isinstance(arrays, _NativeIndex):
+                return arrays.predict(self, (normalised,), explain, True)[0]
             self._index = _VocabIndex(self.vocab, len(self.classes))
         return self._predict_indexed(normalised, explain)
 
