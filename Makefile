@@ -51,3 +51,4 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info
+	find src -name "*.so" -delete

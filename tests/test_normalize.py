@@ -193,3 +193,17 @@ def test_normalisation_is_idempotent(original):
     nt = normalize(original)
     # folding width, case, script, look-alikes and removing separators a second time changes nothing
     assert normalize(nt.text).text == nt.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("征 信-修复ＡＢ１２還款\u200b💰.,"), min_size=1, max_size=30), st.data())
+def test_spans_maps_ranges_like_span_one_by_one(original, data):
+    """``spans`` (many ranges at once, with a shortcut for 1:1 offsets) = distinct ``span``s sorted."""
+    nt = normalize(original)
+    if not nt.text:
+        return
+    n = len(nt.text)
+    ranges = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(1, n)).filter(lambda r: r[0] < r[1]),
+                                max_size=6))
+    expected = tuple(sorted({nt.span(a, b) for a, b in ranges}, key=lambda s: (s.start, s.end)))
+    assert nt.spans(ranges) == expected

@@ -38,9 +38,8 @@ def flag_signals(p: Prepared, pred: Prediction, model: KindModel, k: Knowledge) 
     out = []
     for flag in raised:
         top = evidence[flag]
-        spans = sorted({p.nt.span(a, b) for feat, _ in top for a, b in _where(pred, prepared, feat)},
-                       key=lambda s: (s.start, s.end))
-        out.append(Signal(rules[flag], "model", tuple(spans), "、".join(f.removeprefix("w:") for f, _ in top),
+        spans = p.nt.spans([r for feat, _ in top for r in _where(pred, prepared, feat)])
+        out.append(Signal(rules[flag], "model", spans, "、".join(f.removeprefix("w:") for f, _ in top),
                           {"model": model.name, "flag": flag, "probability": round(pred.flag_probabilities[flag], 4),
                            "top_features": [[f, sc] for f, sc in top]}))
     return out
@@ -51,15 +50,12 @@ def signal(p: Prepared, pred: Prediction, model: KindModel, prepared: str | None
     predictions for many messages at once). ``prepared``: ``features.prepare`` of the text, if known."""
     probs = pred.probabilities
     best = max(probs, key=probs.__getitem__)
-    spans = []
     top = pred.contributions.get(best, [])
     if prepared is None and top and not all(feat in pred.located for feat, _ in top):
         prepared = prepare(p.nt.text)
-    for feat, _score in top:
-        for start, end in _where(pred, prepared, feat):
-            spans.append(p.nt.span(start, end))
+    spans = p.nt.spans([r for feat, _ in top for r in _where(pred, prepared, feat)])
     evidence = "、".join(f.removeprefix("w:") for f, _ in top)
-    return Signal(SIGNAL, "model", tuple(sorted(set(spans), key=lambda s: (s.start, s.end))), evidence,
+    return Signal(SIGNAL, "model", spans, evidence,
                   {"model": model.name, "predicted": best,
                    "probabilities": {kd: round(v, 4) for kd, v in probs.items()},
                    "top_features": [[f, s] for f, s in top]})

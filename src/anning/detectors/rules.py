@@ -251,7 +251,7 @@ def _spans(plan: _Plan, numbers: list[int], scan: _Text) -> tuple[Span, ...]:
         found = [r for r in found if not negated(text, r[0])]
         if not found:
             return ()
-    return _to_original(scan.nt, found)
+    return scan.nt.spans(found)
 
 
 def _ranges(matches, ev: int, limit: int) -> list[tuple[int, int]]:
@@ -269,22 +269,3 @@ def _ranges(matches, ev: int, limit: int) -> list[tuple[int, int]]:
         if len(out) >= limit:
             break
     return out
-
-
-def _to_original(nt: NormalizedText, found: list[tuple[int, int]]) -> tuple[Span, ...]:
-    """Map normalised ranges to distinct original spans sorted by (start, end)."""
-    offsets, original = nt.offsets, nt.original
-    if type(offsets) is range and offsets.start == 0 and offsets.step == 1 and len(offsets) == len(original):
-        # one character per character: the offsets are the identity (nt.span would give the same)
-        if len(found) == 1:
-            a, b = found[0]
-            return (Span(a, b, original[a:b]),)
-        return tuple(Span(a, b, original[a:b]) for a, b in sorted(set(found)))
-    span = nt.span
-    if len(found) == 1:
-        return (span(*found[0]),)
-    return tuple(sorted(set(span(a, b) for a, b in found), key=_start_end))
-
-
-def _start_end(s: Span) -> tuple[int, int]:
-    return (s.start, s.end)

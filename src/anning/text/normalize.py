@@ -49,6 +49,24 @@ class NormalizedText:
         o_end = self.offsets[end - 1] + 1
         return Span(o_start, o_end, self.original[o_start:o_end])
 
+    def spans(self, ranges: Sequence[tuple[int, int]]) -> tuple[Span, ...]:
+        """Map normalised ranges to the distinct original spans they cover, sorted by (start, end)."""
+        offsets, original = self.offsets, self.original
+        if type(offsets) is range and offsets.start == 0 and offsets.step == 1 and len(offsets) == len(original):
+            # one character per character: the offsets are the identity (span would give the same)
+            if len(ranges) == 1:
+                a, b = ranges[0]
+                return (Span(a, b, original[a:b]),)
+            return tuple(Span(a, b, original[a:b]) for a, b in sorted(set(ranges)))
+        if len(ranges) == 1:
+            return (self.span(*ranges[0]),)
+        span = self.span
+        return tuple(sorted({span(a, b) for a, b in ranges}, key=_start_end))
+
+
+def _start_end(s: Span) -> tuple[int, int]:
+    return (s.start, s.end)
+
 
 class _FoldTable(dict):
     """str.translate table: full width → half width and lower case (NFKC), invisibles removed.
