@@ -95,6 +95,7 @@ HOLDOUT_FLOORS = {
     "test-2.jsonl": {"macro_f1": 0.80, "scams_called_genuine_share": 0.05},
     "test-3.jsonl": {"macro_f1": 0.74, "scams_called_genuine_share": 0.08},
     "val-2.jsonl": {"macro_f1": 0.81, "scams_called_genuine_share": 0.10},
+    "test-4.jsonl": {"macro_f1": 0.77, "scams_called_genuine_share": 0.08},
 }
 
 
