@@ -12,7 +12,8 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter, mul
+from functools import reduce
+from operator import add, itemgetter, mul
 from pathlib import Path
 from typing import Any
 
@@ -139,11 +140,11 @@ class KindModel:
             pick = itemgetter(*ranks) if len(ranks) > 1 else (lambda seq, r=ranks[0]: (seq[r],))
             # idf, or (1 + log n)·idf for a feature seen n > 1 times (1.0·idf is idf exactly)
             values = list(map(mul, map(_TF.__getitem__, map(counts.__getitem__, ranks)), pick(ix.idf)))
-            norm = math.sqrt(sum(map(mul, values, values))) or 1.0
+            norm = math.sqrt(_dot(values, values)) or 1.0
             weights = [pick(column) for column in ix.weights]
-            logits = [b + sum(map(mul, values, weights[c])) / norm for c, b in enumerate(self.intercept)]
+            logits = [b + _dot(values, weights[c]) / norm for c, b in enumerate(self.intercept)]
             n = len(self.intercept)
-            flag_logits = [b + sum(map(mul, values, weights[n + f])) / norm for f, b in enumerate(self.flag_intercept)]
+            flag_logits = [b + _dot(values, weights[n + f]) / norm for f, b in enumerate(self.flag_intercept)]
         top = max(logits)
         exps = [math.exp((v - top) / self.temperature) for v in logits]
         total = sum(exps)
@@ -191,7 +192,7 @@ class KindModel:
         ranks = sorted(counts)
         idf = ix.idf
         values = [_TF[counts[r]] * idf[r] for r in ranks]
-        norm = math.sqrt(sum(map(mul, values, values))) or 1.0
+        norm = math.sqrt(_dot(values, values)) or 1.0
         out = {}
         for flag in flags:
             column = ix.weights[len(self.classes) + self.flags.index(flag)]
@@ -214,10 +215,10 @@ class KindModel:
             columns = list(zip(*entries, strict=True))  # columns[0]: idf; columns[c + 1]: weights of class c
             log = math.log
             values = [idf if n == 1 else (1.0 + log(n)) * idf for n, idf in zip(counts, columns[0], strict=True)]
-            norm = math.sqrt(sum(map(mul, values, values))) or 1.0
-            logits = [b + sum(map(mul, values, columns[c + 1])) / norm for c, b in enumerate(self.intercept)]
+            norm = math.sqrt(_dot(values, values)) or 1.0
+            logits = [b + _dot(values, columns[c + 1]) / norm for c, b in enumerate(self.intercept)]
             n = len(self.intercept)
-            flag_logits = [b + sum(map(mul, values, columns[n + 1 + f])) / norm
+            flag_logits = [b + _dot(values, columns[n + 1 + f]) / norm
                            for f, b in enumerate(self.flag_intercept)]
         top = max(logits)
         exps = [math.exp((v - top) / self.temperature) for v in logits]
@@ -231,6 +232,12 @@ class KindModel:
 
 
 _second = itemgetter(1)
+
+
+def _dot(a, b) -> float:
+    """Σ a·b added left to right, as NumPy's bincount and the C extension do. Not ``sum``: since Python
+    3.12 it compensates rounding, so its last bits would differ from theirs."""
+    return reduce(add, map(mul, a, b), 0.0)
 
 
 class _TermFactor(dict):
