@@ -178,6 +178,26 @@ def test_model_alone_cannot_raise_a_scam(tmp_path):
     assert v.kind == "other"
 
 
+@pytest.mark.parametrize("kind", ["debt_relief_scam", "collection_notice"])
+def test_a_very_sure_model_decides_alone_but_never_a_fake_collector(tmp_path, kind):
+    """scoring.yaml ``decides_alone_from``: without rule evidence the model may choose these kinds only
+    when it is at least that sure; a scam posing as a collector or a third-party contact always needs
+    rule evidence (the shipped model is sure that a bare greeting opens a third-party message)."""
+    text = "您的快递已到驿站，请凭取件码 3-2-118 领取。"
+    v = Engine(model=_certain_model(tmp_path, kind)).analyze(text)
+    assert (v.kind, v.decided_by) == (kind, "model")
+    engine = Engine(model=None)
+    thresholds = engine.k.scoring["model"]["decides_alone_from"]
+    assert "fake_collection" not in thresholds and "third_party_contact" not in thresholds
+    shipped = Engine()
+    for greeting in ("你好", "你好，在吗", "你好，请问是张先生吗", "在吗", "收到"):
+        assert shipped.analyze(greeting).kind == "other", greeting
+    no_evidence = dict.fromkeys(engine.k.kind_labels, 0.0)
+    for p, allowed in ((thresholds[kind] - 0.02, False), (thresholds[kind], True)):
+        probs = {**dict.fromkeys(engine.k.kind_labels, 0.0), kind: p, "other": 1.0 - p}
+        assert (engine._model_votes(probs, no_evidence)[kind] > 0) is allowed, p
+
+
 def test_rules_only_and_model_differ_only_where_the_model_decides():
     with_model, rules_only = Engine(), Engine(model=None)
     assert rules_only.model is None

@@ -331,15 +331,18 @@ class Engine:
         """Turn the model's probabilities into votes.
 
         Kinds the model may not choose are taken out first and the rest renormalised: a kind that
-        needs rule evidence and has none (the model alone never raises an alarm), and a kind the rules
-        explicitly argue against (a repayment confirmation, an anti-fraud warning). A probability p then
-        becomes weight·(2p − 1) — +weight when certain, 0 at a coin toss — with the smaller
-        against_weight below p = 0.5 so the model cannot veto clear rule evidence."""
+        needs rule evidence and has none, unless the model is at least ``decides_alone_from`` sure of it
+        (never a scam posing as a collector), and a kind the rules explicitly argue against (a repayment
+        confirmation, an anti-fraud warning). A probability p then becomes weight·(2p − 1) — +weight
+        when certain, 0 at a coin toss — with the smaller against_weight below p = 0.5 so the model cannot
+        veto clear rule evidence."""
         conf = self.k.scoring["model"]
         needs = conf.get("needs_rule_evidence", {})
         blocked = conf.get("blocked_below", float("-inf"))
+        alone = conf.get("decides_alone_from", {})  # kind → probability from which it needs no rule evidence
         allowed = {kd: p for kd, p in probs.items()
-                   if scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) and scores.get(kd, 0.0) >= blocked}
+                   if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or p >= alone.get(kd, 2.0))
+                   and scores.get(kd, 0.0) >= blocked}
         total = sum(allowed.values())
         votes = {}
         for kd in probs:
