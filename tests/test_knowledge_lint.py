@@ -515,3 +515,17 @@ def test_patterns_and_lexicons_are_written_in_normalised_form():
     dead += [f"lexicon {name}: {term!r}" for name, terms in _K.lexicons.items()
              for term in terms if _unreachable(term)]
     assert not dead, "\n".join(dead)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"rule": "DEBT_CONTEXT"}, "must name a model rule"),
+    ({"from": 0.3}, "probability from 0.5 to 1"),
+    ({"kinds": ["collection_notice", "loan_shark"]}, "known kinds"),
+])
+def test_bad_model_context_is_rejected(tmp_path, change, expected):
+    root = _copy(tmp_path)
+    scoring = _read(root / "scoring.yaml")
+    scoring["model"]["supplies_context"].update(change)
+    _write(root / "scoring.yaml", scoring)
+    msg = _load_broken(root)
+    assert "supplies_context" in msg and expected in msg, msg

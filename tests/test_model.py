@@ -198,6 +198,34 @@ def test_a_very_sure_model_decides_alone_but_never_a_fake_collector(tmp_path, ki
         assert (engine._model_votes(probs, no_evidence)[kind] > 0) is allowed, p
 
 
+@pytest.mark.parametrize("kind", ["third_party_contact", "collection_notice"])
+def test_a_sure_model_supplies_the_debt_context_but_never_the_wording(tmp_path, kind):
+    """scoring.yaml ``model.supplies_context``: "帮忙转告许**回电" names no debt, so the relay rule (which
+    needs debt context) stays silent on its own; a model sure the message is about a debt supplies that
+    context and the rule counts what it sees. Without wording a rule knows, or when the model reads a
+    scam, nothing changes."""
+    text = "帮忙转告许**回电，谢谢"
+    rules_only = Engine(model=None).analyze(text)
+    assert rules_only.kind == "other" and not rules_only.hits
+    engine = Engine(model=_certain_model(tmp_path, kind))
+    v = engine.analyze(text)
+    fired = [h.signal.rule for h in v.hits]
+    assert "MODEL_DEBT_CONTEXT" in fired and "TP_RELAY_REQUEST" in fired
+    relay = next(h for h in v.hits if h.signal.rule == "TP_RELAY_REQUEST").signal
+    assert "帮忙转告" in [text[s.start:s.end] for s in relay.spans]
+    assert v.kind != "other"
+    if kind == "third_party_contact":
+        assert (v.kind, v.decided_by) == ("third_party_contact", "rules")
+    batch = engine.analyze_batch([(text, None, None, None)])[0]
+    assert verdict_to_dict(batch) == verdict_to_dict(v)
+    # no rule wording to count: the context is not kept (a greeting stays a greeting)
+    plain = engine.analyze("今晚一起吃饭吗")
+    assert not any(h.signal.rule == "MODEL_DEBT_CONTEXT" for h in plain.hits)
+    # a model that reads a scam supplies nothing: it must not let the scam rules speak for it
+    scam_reader = Engine(model=_certain_model(tmp_path, "fake_collection")).analyze(text)
+    assert "TP_RELAY_REQUEST" not in [h.signal.rule for h in scam_reader.hits]
+
+
 def test_rules_only_and_model_differ_only_where_the_model_decides():
     with_model, rules_only = Engine(), Engine(model=None)
     assert rules_only.model is None

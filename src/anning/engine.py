@@ -72,6 +72,12 @@ class Engine:
         self._conditional = frozenset(r.id for r in self.k.rules.values() if r.requires_any or r.unless_any)
         self._flag_rank = {f: i for i, f in enumerate(self.k.flag_labels)}
         self._verification_rules = frozenset(self.k.scoring.get("verification_code_rules", []))
+        supplied = self.k.scoring.get("model", {}).get("supplies_context")
+        # (rule id, probability from which the model supplies it, the rule's group, for which predicted
+        # kinds), or None
+        self._model_context = None if supplied is None else (
+            supplied["rule"], float(supplied["from"]), self.k.rules[supplied["rule"]].group,
+            frozenset(supplied["kinds"]))
         if model == "auto" and personal is not None and personal.model_path.is_file():
             model = str(personal.model_path)
         self.model = load_model(model, self.k)
@@ -124,7 +130,9 @@ class Engine:
         lang = lang or self.lang
         p, signals = self._rule_evidence(text, sender_number, received_at, message_id, lang)
         if self._model_reads(p):
-            signals.extend(classifier.detect(p, self.model, self.k))
+            model_signals = classifier.detect(p, self.model, self.k)
+            signals = self._with_model_context(p, signals, model_signals[0])
+            signals.extend(model_signals)
         signals.extend(self._personal_signals(p))
         return self._decide(p, signals, lang)
 
@@ -142,6 +150,7 @@ class Engine:
             except Exception as exc:  # reported for this request, as analyze would raise it
                 results[i] = exc
         reading = [entry for entry in staged if self._model_reads(entry[1])]
+        model_read: dict[int, list[Signal]] = {}  # request → its signals with the model's
         if reading:
             # the native classifier prepares texts itself and knows where its features occur
             prepared = None if self.model.native else [prepare_features(p.nt.text) for _, p, _ in reading]
@@ -153,14 +162,18 @@ class Engine:
             for n, (i, p, signals) in enumerate(reading):
                 try:
                     if predictions is not None:
-                        signals.append(classifier.signal(p, predictions[n], self.model,
-                                                         None if prepared is None else prepared[n]))
-                        signals.extend(classifier.flag_signals(p, predictions[n], self.model, self.k))
+                        model_signals = [classifier.signal(p, predictions[n], self.model,
+                                                           None if prepared is None else prepared[n]),
+                                         *classifier.flag_signals(p, predictions[n], self.model, self.k)]
                     else:
-                        signals.extend(classifier.detect(p, self.model, self.k))
+                        model_signals = classifier.detect(p, self.model, self.k)
+                    with_context = self._with_model_context(p, signals, model_signals[0])
+                    with_context.extend(model_signals)
+                    model_read[i] = with_context
                 except Exception as exc:
                     results[i] = exc
         for i, p, signals in staged:
+            signals = model_read.get(i, signals)
             if results[i] is not None:
                 continue
             try:
@@ -182,9 +195,32 @@ class Engine:
         at = to_local_time(received_at)
         message = Message(text, sender_number or None, at, message_id or content_id(text))
         p = self.prepare(message, lang)
+        return p, self._rule_signals(p)
+
+    def _rule_signals(self, p: Prepared, extra: Sequence[Signal] = ()) -> list[Signal]:
+        """The signals of the context detectors and the pattern rules, ``extra`` counting as fired."""
         signals = [s for det in CONTEXT_DETECTORS for s in det(p, self.k)]
+        signals.extend(extra)
         signals.extend(rules.detect(p, self.k, prior=frozenset(s.rule for s in signals)))
-        return p, self._apply_conditions(signals)
+        return self._apply_conditions(signals)
+
+    def _with_model_context(self, p: Prepared, signals: list[Signal], kind_signal: Signal) -> list[Signal]:
+        """The rule signals again with the model's debt context (scoring.yaml ``model.supplies_context``)
+        when the model is sure enough that the message is about a debt and no rule has said so: rules
+        that need that context then count what they see. Unchanged otherwise, and when no rule needed it."""
+        context = self._model_context
+        if context is None:
+            return signals
+        rule_id, threshold, group, kinds = context
+        probs = kind_signal.detail["probabilities"]
+        debt = 1.0 - probs.get(self.k.scoring["default_kind"], 0.0)
+        if (debt < threshold or kind_signal.detail["predicted"] not in kinds
+                or any(self.k.rules[s.rule].group == group for s in signals)):
+            return signals
+        supplied = Signal(rule_id, "model", kind_signal.spans, kind_signal.evidence,
+                          {"model": kind_signal.detail["model"], "probability": round(debt, 4)})
+        again = self._rule_signals(p, (supplied,))
+        return again if len(again) > len(signals) + 1 else signals  # kept only when it let a rule count
 
     def _model_reads(self, p: Prepared) -> bool:
         """With nothing to read, the model would only echo its prior: it gives no signal then."""

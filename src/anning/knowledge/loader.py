@@ -428,6 +428,18 @@ def _check_refs(k: Knowledge) -> None:
         for beh in behs:
             if beh not in k.behaviours:
                 raise KnowledgeError(f"scoring.yaml: kind_behaviours.{kd} names unknown behaviour '{beh}'")
+    context = sc.get("model", {}).get("supplies_context")
+    if context is not None:
+        rule = k.rules.get(context.get("rule"))
+        if rule is None or rule.detector != "model":
+            raise KnowledgeError("scoring.yaml: model.supplies_context.rule must name a model rule, "
+                                 f"got {context.get('rule')!r}")
+        if not 0.5 <= float(context.get("from", -1)) <= 1:
+            raise KnowledgeError("scoring.yaml: model.supplies_context.from must be a probability from 0.5 to 1")
+        unknown = set(context.get("kinds") or ()) - set(k.kind_labels)
+        if not context.get("kinds") or unknown:
+            raise KnowledgeError("scoring.yaml: model.supplies_context.kinds must list known kinds, "
+                                 f"got {context.get('kinds')!r}")
     for sclass in k.senders:
         if sclass.signal and sclass.signal not in ids:
             raise KnowledgeError(f"senders.yaml: {sclass.id} emits undeclared signal '{sclass.signal}'")
