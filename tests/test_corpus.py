@@ -89,13 +89,14 @@ def test_corpus_no_scam_called_genuine(corpus_reports, name):
         f"{name}: scams called {' / '.join(GENUINE_KINDS)}:\n" + _scams_called_genuine(report))
 
 
-# Held-out floors: set about 0.05 below what the build measured when they were set (docs/quality.md).
+# Held-out floors: about 0.05 below what the build measured when they were last raised (2026-11-23:
+# holdout 0.943, test-2 0.930, test-3 0.842, val-2 0.924, test-4 0.874; docs/quality.md).
 HOLDOUT_FLOORS = {
-    "holdout.jsonl": {"macro_f1": 0.75, "scams_called_genuine_share": 0.05},
-    "test-2.jsonl": {"macro_f1": 0.80, "scams_called_genuine_share": 0.05},
-    "test-3.jsonl": {"macro_f1": 0.74, "scams_called_genuine_share": 0.08},
-    "val-2.jsonl": {"macro_f1": 0.81, "scams_called_genuine_share": 0.10},
-    "test-4.jsonl": {"macro_f1": 0.77, "scams_called_genuine_share": 0.08},
+    "holdout.jsonl": {"macro_f1": 0.89, "scams_called_genuine_share": 0.05},
+    "test-2.jsonl": {"macro_f1": 0.88, "scams_called_genuine_share": 0.05},
+    "test-3.jsonl": {"macro_f1": 0.79, "scams_called_genuine_share": 0.05},
+    "val-2.jsonl": {"macro_f1": 0.87, "scams_called_genuine_share": 0.05},
+    "test-4.jsonl": {"macro_f1": 0.82, "scams_called_genuine_share": 0.05},
 }
 
 

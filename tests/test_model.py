@@ -181,16 +181,21 @@ def test_model_alone_cannot_raise_a_scam(tmp_path):
 @pytest.mark.parametrize("kind", ["debt_relief_scam", "collection_notice"])
 def test_a_very_sure_model_decides_alone_but_never_a_fake_collector(tmp_path, kind):
     """scoring.yaml ``decides_alone_from``: without rule evidence the model may choose these kinds only
-    when it is at least that sure; a scam posing as a collector or a third-party contact always needs
-    rule evidence (the shipped model is sure that a bare greeting opens a third-party message)."""
+    when it is at least that sure and the text is long enough to read (``decides_alone_min_chars``: the
+    shipped model is 0.9 sure that a bare "是" answers a third-party contact); a scam posing as a collector or a
+    third-party contact always needs rule evidence (the model reads "你好，请问是张先生吗" as the latter)."""
     text = "您的快递已到驿站，请凭取件码 3-2-118 领取。"
-    v = Engine(model=_certain_model(tmp_path, kind)).analyze(text)
+    certain = Engine(model=_certain_model(tmp_path, kind))
+    v = certain.analyze(text)
     assert (v.kind, v.decided_by) == (kind, "model")
+    assert certain.analyze("好的").kind == "other"  # two characters: too little to decide alone
     engine = Engine(model=None)
     thresholds = engine.k.scoring["model"]["decides_alone_from"]
     assert "fake_collection" not in thresholds and "third_party_contact" not in thresholds
+    assert engine.k.scoring["model"]["decides_alone_min_chars"] >= 3
     shipped = Engine()
-    for greeting in ("你好", "你好，在吗", "你好，请问是张先生吗", "在吗", "收到"):
+    for greeting in ("你好", "你好，在吗", "你好，请问是张先生吗", "在吗", "收到", "是", "我们能改", "好的谢谢",
+                     "你好，我是小王", "请问你是哪位", "晚点给你回电话"):
         assert shipped.analyze(greeting).kind == "other", greeting
     no_evidence = dict.fromkeys(engine.k.kind_labels, 0.0)
     for p, allowed in ((thresholds[kind] - 0.02, False), (thresholds[kind], True)):

@@ -288,7 +288,7 @@ class Engine:
                 scores[kind] += vote
         rules_kind = self._policy(scores)
         if model_signal is not None:
-            model_votes = self._model_votes(model_signal.detail["probabilities"], scores)
+            model_votes = self._model_votes(model_signal.detail["probabilities"], scores, _content_length(p.nt.text))
             model_signal.detail["votes"] = {kd: round(v, 3) for kd, v in model_votes.items()}
             combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
             kind = self._policy(combined)
@@ -363,7 +363,8 @@ class Engine:
         kept = tuple(b for b in r.behaviours if behaviour_kinds.get(b) is None or kind in behaviour_kinds[b])
         return r.label[lang], round(r.kinds.get(kind, 0.0), 3), flags, r.risk, r.behaviours, r.visible, kept
 
-    def _model_votes(self, probs: dict[str, float], scores: dict[str, float]) -> dict[str, float]:
+    def _model_votes(self, probs: dict[str, float], scores: dict[str, float],
+                     content: int | None = None) -> dict[str, float]:
         """Turn the model's probabilities into votes.
 
         Kinds the model may not choose are taken out first and the rest renormalised: a kind that
@@ -376,6 +377,8 @@ class Engine:
         needs = conf.get("needs_rule_evidence", {})
         blocked = conf.get("blocked_below", float("-inf"))
         alone = conf.get("decides_alone_from", {})  # kind → probability from which it needs no rule evidence
+        if content is not None and content < conf.get("decides_alone_min_chars", 0):
+            alone = {}  # "是", "你好": too little text for the model to know anything alone
         allowed = {kd: p for kd, p in probs.items()
                    if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or p >= alone.get(kd, 2.0))
                    and scores.get(kd, 0.0) >= blocked}
@@ -532,3 +535,9 @@ def _insert_position(ids: list[str], new: str, order: list[str]) -> int:
 def _norm_range(nt, span: list[int]) -> tuple[int, int]:
     """Translate an original-text span back into normalised offsets (for overlap checks)."""
     return bisect_left(nt.offsets, span[0]), bisect_left(nt.offsets, span[1])  # offsets never decrease
+
+
+def _content_length(text: str) -> int:
+    """Letters, digits and CJK characters in a text: what the model can read, without spaces, marks
+    and emoji."""
+    return sum(ch.isalnum() for ch in text)

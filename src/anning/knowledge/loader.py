@@ -428,6 +428,12 @@ def _check_refs(k: Knowledge) -> None:
         for beh in behs:
             if beh not in k.behaviours:
                 raise KnowledgeError(f"scoring.yaml: kind_behaviours.{kd} names unknown behaviour '{beh}'")
+    alone = sc.get("model", {}).get("decides_alone_from", {})
+    if set(alone) - set(k.kind_labels) or not all(0.5 <= float(v) <= 1 for v in alone.values()):
+        raise KnowledgeError(f"scoring.yaml: model.decides_alone_from must map known kinds to probabilities "
+                             f"from 0.5 to 1, got {alone!r}")
+    if not isinstance(sc.get("model", {}).get("decides_alone_min_chars", 0), int):
+        raise KnowledgeError("scoring.yaml: model.decides_alone_min_chars must be a whole number")
     context = sc.get("model", {}).get("supplies_context")
     if context is not None:
         rule = k.rules.get(context.get("rule"))
