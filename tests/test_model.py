@@ -188,11 +188,11 @@ def test_a_very_sure_model_decides_alone_but_never_a_fake_collector(tmp_path, ki
     certain = Engine(model=_certain_model(tmp_path, kind))
     v = certain.analyze(text)
     assert (v.kind, v.decided_by) == (kind, "model")
-    assert certain.analyze("好的").kind == "other"  # two characters: too little to decide alone
+    assert certain.analyze("是").kind == "other"  # one character: too little to decide alone
     engine = Engine(model=None)
     thresholds = engine.k.scoring["model"]["decides_alone_from"]
     assert "fake_collection" not in thresholds and "third_party_contact" not in thresholds
-    assert engine.k.scoring["model"]["decides_alone_min_chars"] >= 3
+    assert engine.k.scoring["model"]["decides_alone_min_chars"] >= 2
     shipped = Engine()
     for greeting in ("你好", "你好，在吗", "你好，请问是张先生吗", "在吗", "收到", "是", "我们能改", "好的谢谢",
                      "你好，我是小王", "请问你是哪位", "晚点给你回电话"):
