@@ -288,7 +288,7 @@ class Engine:
                 scores[kind] += vote
         rules_kind = self._policy(scores)
         if model_signal is not None:
-            model_votes = self._model_votes(model_signal.detail["probabilities"], scores, _content_length(p.nt.text))
+            model_votes = self._model_votes(model_signal.detail["probabilities"], scores, p.nt.text)
             model_signal.detail["votes"] = {kd: round(v, 3) for kd, v in model_votes.items()}
             combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
             kind = self._policy(combined)
@@ -364,7 +364,7 @@ class Engine:
         return r.label[lang], round(r.kinds.get(kind, 0.0), 3), flags, r.risk, r.behaviours, r.visible, kept
 
     def _model_votes(self, probs: dict[str, float], scores: dict[str, float],
-                     content: int | None = None) -> dict[str, float]:
+                     text: str | None = None) -> dict[str, float]:
         """Turn the model's probabilities into votes.
 
         Kinds the model may not choose are taken out first and the rest renormalised: a kind that
@@ -372,15 +372,19 @@ class Engine:
         (never a scam posing as a collector), and a kind the rules explicitly argue against (a repayment
         confirmation, an anti-fraud warning). A probability p then becomes weight·(2p − 1) — +weight
         when certain, 0 at a coin toss — with the smaller against_weight below p = 0.5 so the model cannot
-        veto clear rule evidence."""
+        veto clear rule evidence. ``text``: the message, whose length decides whether the model may choose
+        alone (``decides_alone_min_chars``); None skips that check."""
         conf = self.k.scoring["model"]
         needs = conf.get("needs_rule_evidence", {})
         blocked = conf.get("blocked_below", float("-inf"))
         alone = conf.get("decides_alone_from", {})  # kind → probability from which it needs no rule evidence
-        if content is not None and content < conf.get("decides_alone_min_chars", 0):
-            alone = {}  # "是", "你好": too little text for the model to know anything alone
+        min_chars = conf.get("decides_alone_min_chars", 0)
+
+        def may_decide_alone(kind: str, p: float) -> bool:  # "是": too little text to know anything alone
+            return p >= alone.get(kind, 2.0) and (text is None or _has_content(text, min_chars))
+
         allowed = {kd: p for kd, p in probs.items()
-                   if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or p >= alone.get(kd, 2.0))
+                   if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or may_decide_alone(kd, p))
                    and scores.get(kd, 0.0) >= blocked}
         total = sum(allowed.values())
         votes = {}
@@ -537,7 +541,12 @@ def _norm_range(nt, span: list[int]) -> tuple[int, int]:
     return bisect_left(nt.offsets, span[0]), bisect_left(nt.offsets, span[1])  # offsets never decrease
 
 
-def _content_length(text: str) -> int:
-    """Letters, digits and CJK characters in a text: what the model can read, without spaces, marks
-    and emoji."""
-    return sum(ch.isalnum() for ch in text)
+def _has_content(text: str, at_least: int) -> bool:
+    """Whether a text has at least ``at_least`` letters, digits or CJK characters (what the model can
+    read; spaces, marks and emoji are not)."""
+    found = 0
+    for ch in text:
+        if found >= at_least:
+            return True
+        found += ch.isalnum()
+    return found >= at_least
