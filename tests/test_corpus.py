@@ -90,7 +90,7 @@ def test_corpus_no_scam_called_genuine(corpus_reports, name):
 
 
 # Held-out floors: about 0.05 below what the build measured when they were last raised (2026-11-23:
-# holdout 0.943, test-2 0.930, test-3 0.842, val-2 0.929, test-4 0.874; docs/quality.md).
+# holdout 0.943, test-2 0.935, test-3 0.850, val-2 0.929, test-4 0.881; docs/quality.md).
 HOLDOUT_FLOORS = {
     "holdout.jsonl": {"macro_f1": 0.89, "scams_called_genuine_share": 0.05},
     "test-2.jsonl": {"macro_f1": 0.88, "scams_called_genuine_share": 0.05},

@@ -529,3 +529,12 @@ def test_bad_model_context_is_rejected(tmp_path, change, expected):
     _write(root / "scoring.yaml", scoring)
     msg = _load_broken(root)
     assert "supplies_context" in msg and expected in msg, msg
+
+
+@pytest.mark.parametrize("requires", [{"third_party_contact": ["NO_SUCH_RULE"]}, {"fake_collection": ["DEBT_CONTEXT"]}])
+def test_bad_decides_alone_requirement_is_rejected(tmp_path, requires):
+    root = _copy(tmp_path)
+    scoring = _read(root / "scoring.yaml")
+    scoring["model"]["decides_alone_requires"] = requires
+    _write(root / "scoring.yaml", scoring)
+    assert "decides_alone_requires" in _load_broken(root)

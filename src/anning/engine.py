@@ -288,7 +288,8 @@ class Engine:
                 scores[kind] += vote
         rules_kind = self._policy(scores)
         if model_signal is not None:
-            model_votes = self._model_votes(model_signal.detail["probabilities"], scores, p.nt.text)
+            model_votes = self._model_votes(model_signal.detail["probabilities"], scores, p.nt.text,
+                                            frozenset(s.rule for s in signals))
             model_signal.detail["votes"] = {kd: round(v, 3) for kd, v in model_votes.items()}
             combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
             kind = self._policy(combined)
@@ -364,7 +365,7 @@ class Engine:
         return r.label[lang], round(r.kinds.get(kind, 0.0), 3), flags, r.risk, r.behaviours, r.visible, kept
 
     def _model_votes(self, probs: dict[str, float], scores: dict[str, float],
-                     text: str | None = None) -> dict[str, float]:
+                     text: str | None = None, fired: frozenset[str] | None = None) -> dict[str, float]:
         """Turn the model's probabilities into votes.
 
         Kinds the model may not choose are taken out first and the rest renormalised: a kind that
@@ -373,15 +374,18 @@ class Engine:
         confirmation, an anti-fraud warning). A probability p then becomes weight·(2p − 1) — +weight
         when certain, 0 at a coin toss — with the smaller against_weight below p = 0.5 so the model cannot
         veto clear rule evidence. ``text``: the message, whose length decides whether the model may choose
-        alone (``decides_alone_min_chars``); None skips that check."""
+        alone (``decides_alone_min_chars``); ``fired``: the rules that fired, of which a kind listed in
+        ``decides_alone_requires`` needs one to be chosen alone. None skips these checks."""
         conf = self.k.scoring["model"]
         needs = conf.get("needs_rule_evidence", {})
         blocked = conf.get("blocked_below", float("-inf"))
         alone = conf.get("decides_alone_from", {})  # kind → probability from which it needs no rule evidence
         min_chars = conf.get("decides_alone_min_chars", 0)
+        requires = conf.get("decides_alone_requires", {})
 
         def may_decide_alone(kind: str, p: float) -> bool:  # "是": too little text to know anything alone
-            return p >= alone.get(kind, 2.0) and (text is None or _has_content(text, min_chars))
+            return (p >= alone.get(kind, 2.0) and (text is None or _has_content(text, min_chars))
+                    and (fired is None or kind not in requires or not fired.isdisjoint(requires[kind])))
 
         allowed = {kd: p for kd, p in probs.items()
                    if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or may_decide_alone(kd, p))
