@@ -531,10 +531,16 @@ def test_bad_model_context_is_rejected(tmp_path, change, expected):
     assert "supplies_context" in msg and expected in msg, msg
 
 
-@pytest.mark.parametrize("requires", [{"third_party_contact": ["NO_SUCH_RULE"]}, {"fake_collection": ["DEBT_CONTEXT"]}])
-def test_bad_decides_alone_requirement_is_rejected(tmp_path, requires):
+@pytest.mark.parametrize(("key", "value"), [
+    ("decides_alone_requires", {"third_party_contact": ["NO_SUCH_RULE"]}),
+    ("decides_alone_requires", {"fake_collection": ["DEBT_CONTEXT"]}),
+    ("decides_alone_from", {"loan_shark": 0.9}),
+    ("decides_alone_from", {"collection_notice": 1.5}),
+    ("decides_alone_min_chars", "two"),
+])
+def test_bad_decides_alone_setting_is_rejected(tmp_path, key, value):
     root = _copy(tmp_path)
     scoring = _read(root / "scoring.yaml")
-    scoring["model"]["decides_alone_requires"] = requires
+    scoring["model"][key] = value
     _write(root / "scoring.yaml", scoring)
-    assert "decides_alone_requires" in _load_broken(root)
+    assert key in _load_broken(root)

@@ -220,7 +220,9 @@ class Engine:
         supplied = Signal(rule_id, "model", kind_signal.spans, kind_signal.evidence,
                           {"model": kind_signal.detail["model"], "probability": round(debt, 4)})
         again = self._rule_signals(p, (supplied,))
-        return again if len(again) > len(signals) + 1 else signals  # kept only when it let a rule count
+        before = {s.rule for s in signals}
+        counted = any(s.rule not in before and s.rule != rule_id for s in again)
+        return again if counted else signals  # kept only when it let a rule count
 
     def _model_reads(self, p: Prepared) -> bool:
         """With nothing to read, the model would only echo its prior: it gives no signal then."""
