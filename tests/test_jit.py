@@ -125,6 +125,7 @@ def test_rule_spans_fall_back_to_re_when_pcre2_fails(engine, monkeypatch):
     assert long_texts
     prepared = [engine.prepare(_message(t), "zh") for t in long_texts]
     expected = [rules.detect(p, engine.k, use_prefilter=False, gate=False) for p in prepared]
+    monkeypatch.setattr(plan, "native", None)  # the C matcher's own fallback: tests/test_native_rules.py
     monkeypatch.setattr(plan, "_jit", dict.fromkeys(range(len(plan.rule_of)), Failing()))
     assert [rules.detect(p, engine.k, use_prefilter=True, gate=False) for p in prepared] == expected
 

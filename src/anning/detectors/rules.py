@@ -1,7 +1,8 @@
 """Pattern rules from ``data/rules/*.yaml``: every match becomes a signal with its spans.
 
 A literal prefilter (``prefilter.py``) skips the patterns that cannot match a message; the result is
-the same as running every pattern, only faster."""
+the same as running every pattern, only faster. The patterns it leaves are run in one call by the C
+extension ``_rx`` (PCRE2's JIT) where it is built, else by ``re``: the same matches either way."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from anning.detectors.prefilter import Prefilter, windowed_finditer
 from anning.knowledge import Knowledge
 from anning.knowledge.loader import terms_pattern
 from anning.model import Signal, Span
+from anning.text import jit as _jit_module
 from anning.text.jit import JIT_FROM, jit
 from anning.text.normalize import NormalizedText
 
@@ -43,6 +45,8 @@ class _Plan:
         self._jit: dict[int, object] = {}  # pattern number → its PCRE2 twin or None
         negation = _Negation(k) if any(rule.negatable for rule in self.rules) else None
         self.negation = [negation if rule.negatable else None for rule in self.rules]  # rule position → check
+        self.native = _native_matcher([self.rules[pos].sources[key[1]]
+                                       for pos, key in zip(self.rule_of, self.prefilter.keys, strict=True)])
 
     def entry(self, number: int) -> tuple[re.Pattern[str], int, bool]:
         key = self.prefilter.keys[number]
@@ -63,6 +67,20 @@ class _Plan:
         except KeyError:
             info = self._windows[number] = self.prefilter.window(self.prefilter.keys[number])
             return info
+
+
+def _native_matcher(sources: list[str]):
+    """The C matcher for these pattern sources (numbered as the prefilter numbers them), or None without
+    the extension or with PCRE2 switched off (``ANNING_PCRE2=0``). A pattern given with ``re.ASCII`` is
+    one the matcher leaves to ``re``."""
+    if not _jit_module.enabled():
+        return None
+    try:
+        from anning.detectors import _rx
+    except ImportError:
+        return None
+    # \Z ends the text in re but may stand before a final newline in PCRE2: such patterns stay on re
+    return _rx.Matcher([(source, re.ASCII if "\\Z" in source else 0) for source in sources])
 
 
 @lru_cache(maxsize=4)
@@ -105,10 +123,12 @@ def _terms(terms: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
 class _Text:
     """One message's text and what the automaton found in it, worked out lazily."""
 
-    __slots__ = ("_occurrences", "_starts", "hits", "jit", "literal", "nt", "prefilter", "windowed")
+    __slots__ = ("_occurrences", "_starts", "hits", "jit", "literal", "native", "nt", "prefilter", "windowed")
 
-    def __init__(self, nt: NormalizedText, prefilter: Prefilter, hits: list[tuple[int, int]] | None):
+    def __init__(self, nt: NormalizedText, prefilter: Prefilter, hits: list[tuple[int, int]] | None,
+                 native: dict[int, list[tuple[int, int]] | None] | None = None):
         self.nt = nt
+        self.native = native  # the C matcher's answers: pattern number → ranges, None → ask re
         self.prefilter = prefilter
         self.hits = hits
         self.literal = hits is not None  # pure literal patterns take their matches from the automaton
@@ -149,7 +169,10 @@ def detect(p: Prepared, k: Knowledge, use_prefilter: bool | None = None,
         numbers = range(len(plan.rule_of))
     else:
         numbers, hits = prefilter.scan_numbers(text)
-    scan = _Text(p.nt, prefilter, hits)
+    native = plan.native.match(text, numbers, MAX_SPANS_PER_RULE) if plan.native is not None else None
+    if native is not None:
+        numbers = [n for n in numbers if n in native]  # the others have no match
+    scan = _Text(p.nt, prefilter, hits, native)
 
     rules = plan.rules
     fired_ids = set(prior)
@@ -213,7 +236,13 @@ def _spans(plan: _Plan, numbers: list[int], scan: _Text) -> tuple[Span, ...]:
     matches as ``finditer``)."""
     text = scan.nt.text
     found: list[tuple[int, int]] = []  # [start, end) in the normalised text
+    native = scan.native
     for number in numbers:
+        if native is not None:
+            ranges = native[number]
+            if ranges is not None:
+                found.extend(ranges[:max(1, MAX_SPANS_PER_RULE - len(found))])
+                continue
         entry = plan.entries[number] or plan.entry(number)
         pattern, ev, pure = entry
         if pure and scan.literal:
