@@ -5,7 +5,10 @@ same signals with and without it."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -108,3 +111,14 @@ def test_detect_gives_the_same_signals_without_the_matcher(engine, plan, monkeyp
     assert sum(map(len, native)) > len(prepared)  # rules fired: the comparison means something
     monkeypatch.setattr(plan, "native", None)
     assert [rules.detect(p, engine.k) for p in prepared] == native
+
+
+@pytest.mark.parametrize(("setting", "expected"), [({}, "on"), ({"ANNING_NATIVE": "0"}, "off"),
+                                                   ({"ANNING_PCRE2": "0"}, "off")])
+def test_the_matcher_can_be_turned_off(setting, expected):
+    code = ("from anning.detectors import rules; from anning.knowledge import load_knowledge; "
+            "print('off' if rules._plan(load_knowledge()).native is None else 'on')")
+    env = {key: value for key, value in os.environ.items() if key not in ("ANNING_NATIVE", "ANNING_PCRE2")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, **setting})
+    assert out.stdout.strip() == expected

@@ -6,6 +6,7 @@ extension ``_rx`` (PCRE2's JIT) where it is built, else by ``re``: the same matc
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 
@@ -71,9 +72,9 @@ class _Plan:
 
 def _native_matcher(sources: list[str]):
     """The C matcher for these pattern sources (numbered as the prefilter numbers them), or None without
-    the extension or with PCRE2 switched off (``ANNING_PCRE2=0``). A pattern given with ``re.ASCII`` is
-    one the matcher leaves to ``re``."""
-    if not _jit_module.enabled():
+    the extension, with PCRE2 switched off (``ANNING_PCRE2=0``) or with the C extensions switched off
+    (``ANNING_NATIVE=0``). A pattern given with ``re.ASCII`` is one the matcher leaves to ``re``."""
+    if not _jit_module.enabled() or os.environ.get("ANNING_NATIVE", "1") == "0":
         return None
     try:
         from anning.detectors import _rx
