@@ -533,7 +533,8 @@ def test_bad_model_context_is_rejected(tmp_path, change, expected):
 
 @pytest.mark.parametrize(("key", "value"), [
     ("decides_alone_requires", {"third_party_contact": ["NO_SUCH_RULE"]}),
-    ("decides_alone_requires", {"fake_collection": ["DEBT_CONTEXT"]}),
+    ("decides_alone_requires", {"other": ["DEBT_CONTEXT"]}),
+    ("decides_alone_requires", {"fake_collection": ["g:no_such_group"]}),
     ("decides_alone_from", {"loan_shark": 0.9}),
     ("decides_alone_from", {"collection_notice": 1.5}),
     ("decides_alone_min_chars", "two"),

@@ -173,17 +173,31 @@ def test_model_cannot_veto_a_rule_decided_scam(tmp_path):
     assert "payment_redirect" in v.flags
 
 
-def test_model_alone_cannot_raise_a_scam(tmp_path):
-    v = Engine(model=_certain_model(tmp_path, "fake_collection")).analyze("您的快递已到驿站，请凭取件码 3-2-118 领取。")
-    assert v.kind == "other"
+def test_model_alone_raises_a_scam_only_where_a_rule_sees_its_lever(tmp_path):
+    """``decides_alone_requires.fake_collection``: a model certain of a scam posing as a collector decides
+    alone only where a rule sees what such a scam pulls on (a debt, a deadline, legal pressure, a payment
+    demand, a link); a parcel notice, an advert or a greeting stays ordinary."""
+    engine = Engine(model=_certain_model(tmp_path, "fake_collection"))
+    levers = engine.k.scoring["model"]["decides_alone_requires"]["fake_collection"]
+    assert "g:debt_context" in levers and "URL_LINK" in levers
+    for text in ("您的快递已到驿站，请凭取件码 3-2-118 领取。", "今晚一起吃饭吗", "你好，请问是张先生吗",
+                 "尊敬的用户，请您在更换SIM卡前妥善处理原卡已开通的应用。"):
+        assert engine.analyze(text).kind == "other", text
+    for text in ("请于今晚20:00前在群内提交身份证照片，逾期视为放弃减免资格",  # a deadline
+                 "您的账户存在风险，请点击 http://zl-jr.cc 核验"):  # a link
+        rules_only = Engine(model=None).analyze(text)
+        assert rules_only.kind == "other", text  # the rules alone see no scam here
+        v = engine.analyze(text)
+        assert (v.kind, v.decided_by) == ("fake_collection", "model"), text
 
 
 @pytest.mark.parametrize("kind", ["debt_relief_scam", "collection_notice"])
-def test_a_very_sure_model_decides_alone_but_never_a_fake_collector(tmp_path, kind):
+def test_a_very_sure_model_decides_alone(tmp_path, kind):
     """scoring.yaml ``decides_alone_from``: without rule evidence the model may choose these kinds only
     when it is at least that sure and the text is long enough to read (``decides_alone_min_chars``: the
     shipped model is 0.9 sure that a bare "是" answers a third-party contact); a scam posing as a collector or a
-    third-party contact always needs rule evidence (the model reads "你好，请问是张先生吗" as the latter)."""
+    third-party contact also needs a rule to see its lever or the debt (the model reads "你好，请问是张先生吗"
+    as the latter)."""
     text = "您的快递已到驿站，请凭取件码 3-2-118 领取。"
     certain = Engine(model=_certain_model(tmp_path, kind))
     v = certain.analyze(text)
@@ -191,7 +205,7 @@ def test_a_very_sure_model_decides_alone_but_never_a_fake_collector(tmp_path, ki
     assert certain.analyze("是").kind == "other"  # one character: too little to decide alone
     engine = Engine(model=None)
     thresholds = engine.k.scoring["model"]["decides_alone_from"]
-    assert "fake_collection" not in thresholds
+    assert thresholds["fake_collection"] >= 0.9  # and only with a lever (the test above)
     assert engine.k.scoring["model"]["decides_alone_min_chars"] >= 2
     shipped = Engine()
     for greeting in ("你好", "你好，在吗", "你好，请问是张先生吗", "在吗", "收到", "是", "我们能改", "好的谢谢",

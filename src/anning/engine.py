@@ -377,7 +377,8 @@ class Engine:
         when certain, 0 at a coin toss — with the smaller against_weight below p = 0.5 so the model cannot
         veto clear rule evidence. ``text``: the message, whose length decides whether the model may choose
         alone (``decides_alone_min_chars``); ``fired``: the rules that fired, of which a kind listed in
-        ``decides_alone_requires`` needs one to be chosen alone. None skips these checks."""
+        ``decides_alone_requires`` needs one (a rule id, or ``g:group``) to be chosen alone. None skips these
+        checks."""
         conf = self.k.scoring["model"]
         needs = conf.get("needs_rule_evidence", {})
         blocked = conf.get("blocked_below", float("-inf"))
@@ -387,7 +388,7 @@ class Engine:
 
         def may_decide_alone(kind: str, p: float) -> bool:  # "是": too little text to know anything alone
             return (p >= alone.get(kind, 2.0) and (text is None or _has_content(text, min_chars))
-                    and (fired is None or kind not in requires or not fired.isdisjoint(requires[kind])))
+                    and (fired is None or kind not in requires or self._fired_any(fired, requires[kind])))
 
         allowed = {kd: p for kd, p in probs.items()
                    if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or may_decide_alone(kd, p))
@@ -399,6 +400,11 @@ class Engine:
             weight = conf["weight"] if p >= 0.5 else conf["against_weight"]
             votes[kd] = weight * (2 * p - 1) if kd in allowed else 0.0
         return votes
+
+    def _fired_any(self, fired: frozenset[str], refs: list[str]) -> bool:
+        """Whether one of ``refs`` fired: a rule id, or ``g:group`` for any rule of that group."""
+        groups = {self.k.rules[r].group for r in fired}
+        return any(ref[2:] in groups if ref.startswith("g:") else ref in fired for ref in refs)
 
     def _policy(self, scores: dict[str, float]) -> str:
         for policy in self.k.kind_policy:

@@ -432,10 +432,12 @@ def _check_refs(k: Knowledge) -> None:
     if set(alone) - set(k.kind_labels) or not all(0.5 <= float(v) <= 1 for v in alone.values()):
         raise KnowledgeError(f"scoring.yaml: model.decides_alone_from must map known kinds to probabilities "
                              f"from 0.5 to 1, got {alone!r}")
+    groups = {r.group for r in k.rules.values()}
     for kd, refs in sc.get("model", {}).get("decides_alone_requires", {}).items():
-        if kd not in alone or not refs or any(r not in k.rules for r in refs):
-            raise KnowledgeError(f"scoring.yaml: model.decides_alone_requires.{kd} must list rule ids, for a kind "
-                                 f"in decides_alone_from, got {refs!r}")
+        if kd not in alone or not refs or any(r[2:] not in groups if r.startswith("g:") else r not in k.rules
+                                              for r in refs):
+            raise KnowledgeError(f"scoring.yaml: model.decides_alone_requires.{kd} must list rule ids or g:groups, "
+                                 f"for a kind in decides_alone_from, got {refs!r}")
     if not isinstance(sc.get("model", {}).get("decides_alone_min_chars", 0), int):
         raise KnowledgeError("scoring.yaml: model.decides_alone_min_chars must be a whole number")
     context = sc.get("model", {}).get("supplies_context")
