@@ -186,3 +186,22 @@ def test_eval_rejects_unlabelled_rows(cli, tmp_path):
     path.write_text(json.dumps({"text": "你好", "kind": "spam"}) + "\n", encoding="utf-8")
     proc = cli("eval", str(path))
     assert proc.returncode == 2 and "kind" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_who_decided_is_said_in_the_readers_language(cli, knowledge):
+    """``decided_by`` stays English in the JSON (a contract); people read it in their language."""
+    from anning.render import decided_by_text
+
+    text = ("【全国网贷清理专项工作群】各位群员，请于今晚20:00前在群内提交借款截图与身份证照片，"
+            "逾期未登记者视为自愿放弃减免资格")
+    data = json.loads(_ok(cli("check", text, "--json")).stdout)
+    assert data["decided_by"] == "model"
+    out = _ok(cli("check", text)).stdout
+    assert f"{knowledge.ui['decided_by']['zh']}：{knowledge.ui['decided_model']['zh']}" in out
+    for value in ("rules", "model", "rules (model overruled)", "personal model"):
+        assert CJK.search(decided_by_text(value, knowledge, "zh")), value
+        assert decided_by_text(value, knowledge, "en")
+    zh = decided_by_text("personal rule r3 (overrides collection_notice)", knowledge, "zh")
+    assert "r3" in zh and knowledge.kind_labels["collection_notice"]["zh"] in zh and "overrides" not in zh
+    assert decided_by_text("personal rule r3", knowledge, "en") == "your personal rule r3"
+    assert decided_by_text("something new", knowledge, "zh") == "something new"  # shown as given

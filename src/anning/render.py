@@ -5,6 +5,7 @@ Presentation only: everything shown comes from the verdict dict and the knowledg
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -26,6 +27,25 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> Text:
     return out
 
 
+_PERSONAL_RULE = re.compile(r"^personal rule (?P<rule>\S+)(?: \(overrides (?P<kind>[a-z_]+)\))?$")
+_DECIDED = {"rules": "decided_rules", "model": "decided_model", "rules (model overruled)": "decided_rules_overruled",
+            "personal model": "decided_personal_model"}
+
+
+def decided_by_text(decided_by: str, k: Knowledge, lang: str) -> str:
+    """The verdict's ``decided_by`` (English, part of the JSON contract) in the reader's language."""
+    if decided_by in _DECIDED:
+        return k.ui[_DECIDED[decided_by]][lang]
+    m = _PERSONAL_RULE.match(decided_by)
+    if m is None:
+        return decided_by
+    text = k.ui["decided_personal_rule"][lang].format(rule=m["rule"])
+    if m["kind"]:
+        kind = k.kind_labels.get(m["kind"], {}).get(lang, m["kind"])
+        text += k.ui["decided_overrides"][lang].format(kind=kind)
+    return text
+
+
 def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
     lang = v["lang"]
 
@@ -43,7 +63,8 @@ def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
     console.print(head)
 
     if v.get("decided_by") and v["decided_by"] != "rules":
-        console.print(Text(f"{ui('decided_by')}{sep}{v['decided_by']}", style="bold magenta"))
+        console.print(Text(f"{ui('decided_by')}{sep}{decided_by_text(v['decided_by'], k, lang)}",
+                           style="bold magenta"))
     flags = [k.flag_labels[f][lang] + f" ({f})" for f in v["flags"]]
     console.print(Text(f"{ui('flags')}{sep}", style="bold") + Text(" · ".join(flags) or ui("no_flags")))
 

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from anning.render import entity_rows
+from anning.render import decided_by_text, entity_rows
 from anning.web import present
 from anning.web.security import CSRF_FIELD, CSRF_HEADER, Guard, SecurityMiddleware
 from anning.web.strings import LANGS, t
@@ -215,6 +215,7 @@ def create_app(db_path: str | Path | None = None, token: str | None = None, *, h
             "law_groups": present.laws_by_behaviour(v["violations"]),
             "entity_rows": entity_rows(v, state.k, lang),
             "kind_desc": present.kind_description(state.k, v["kind"], lang),
+            "decided_by": decided_by_text(v["decided_by"], state.k, lang) if v.get("decided_by") else "",
             "ui": {key: val[lang] for key, val in state.k.ui.items()},
         }
 
