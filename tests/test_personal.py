@@ -33,13 +33,18 @@ def test_sender_keyword_and_regex_rules_by_priority(tmp_path):
     assert v.kind == "third_party_contact" and "P3" in v.decided_by
 
 
-def test_personal_rule_overriding_a_scam_says_so(tmp_path):
+def test_personal_rule_overriding_a_scam_says_so(tmp_path, knowledge):
     store = PersonalStore(tmp_path)
     store.add_rule("collection_notice", KINDS, [], FLAGS, keyword="安稳借")
     text = "【安稳借】还款通道已变更，请将逾期欠款转入以下个人账户 6217 00** **** 4410（陈**）"
     v = Engine(personal=store).analyze(text)
     assert v.kind == "collection_notice"
     assert "overrides fake_collection" in v.decided_by
+    # and a person reads it in Chinese: which of their rules, and what it overrode
+    from anning.render import decided_by_text
+
+    said = decided_by_text(v.decided_by, knowledge, "zh")
+    assert "P1" in said and knowledge.kind_labels["fake_collection"]["zh"] in said and "overrides" not in said
 
 
 def test_invalid_rules_are_refused_and_nothing_is_written(tmp_path):

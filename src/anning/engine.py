@@ -372,7 +372,8 @@ class Engine:
 
         Kinds the model may not choose are taken out first and the rest renormalised: a kind that
         needs rule evidence and has none, unless the model is at least ``decides_alone_from`` sure of it
-        (never a scam posing as a collector), and a kind the rules explicitly argue against (a repayment
+        (and, for the kinds in ``decides_alone_requires``, a rule sees the debt or the scam's lever), and
+        a kind the rules explicitly argue against (a repayment
         confirmation, an anti-fraud warning). A probability p then becomes weight·(2p − 1) — +weight
         when certain, 0 at a coin toss — with the smaller against_weight below p = 0.5 so the model cannot
         veto clear rule evidence. ``text``: the message, whose length decides whether the model may choose
