@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from anning.evidence.chain import GENESIS, ChainRow, link_hash, verify_chain
-from anning.evidence.store import EvidenceError, EvidenceStore
+from anning.evidence.store import MIGRATIONS, EvidenceError, EvidenceStore
 
 MESSAGES = [
     ("【分期金融】刘某某，你欠款3210元已逾期15天，再不还款今日派人上门，通知你的紧急联系人和单位", "10690000121",
@@ -245,7 +245,7 @@ def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path):
 
 def test_schema_version_and_wal(tmp_path):
     store = EvidenceStore.open(tmp_path / "e.db")
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(MIGRATIONS)
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
     with _raw(tmp_path / "e.db") as db:

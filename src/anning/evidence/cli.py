@@ -206,6 +206,10 @@ def show(seq: int, as_json: bool, db_path: Path | None) -> None:
     click.echo(f"哈希 / hash {m.hash}（前一条 / previous {m.prev_hash[:16]}…）")
     if m.corrected_kind:
         click.echo(f"你的纠正 / your correction: {m.corrected_kind}")
+    if m.imported is not None:
+        click.echo(f"于 {m.reanalysed_at} 用 anning {m.engine_version} 重新分析；导入时的判断（anning "
+                   f"{m.imported['engine_version']}）：{m.imported['kind']}，风险 {m.imported['risk']} / re-analysed "
+                   f"{m.reanalysed_at}; on import: {m.imported['kind']}, risk {m.imported['risk']}")
     if m.verdict is None:
         click.echo(m.text or "（通话记录，无正文 / call record）")
         return
@@ -250,6 +254,49 @@ def feedback(seq: int, kind: str, flags: str, db_path: Path | None) -> None:
         _fail(str(exc))
     click.echo(f"已记录第 {seq} 条的纠正 → {kind}（原判断与证据链不变）/ correction recorded; the stored verdict "
                "and the chain are unchanged")
+
+
+@evidence.command()
+@click.option("--ids", help="只重新分析这些编号，逗号分隔（默认全部）/ only these records (default: all)")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="分析进程数，0 = 全部核心 / processes")
+@click.option("--progress/--no-progress", default=None, help="进度条（终端上默认开启）/ progress bar")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 摘要 / print the summary as JSON")
+@DB_OPTION
+def reanalyse(ids: str | None, jobs: int, progress: bool | None, as_json: bool, db_path: Path | None) -> None:
+    """用当前版本的规则和模型重新判断已保存的短信（导入时的判断仍留在证据链中）。
+    Judge stored messages again with this version; the verdicts stored on import stay in the chain."""
+    from anning.evidence.store import EvidenceError
+    from anning.knowledge import load_knowledge
+
+    store = _open(db_path)
+    wanted = _ids(ids) if ids else None
+    total = len(wanted) if wanted is not None else store.count()
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        if show:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as bar:
+                task = bar.add_task("重新分析 / re-analysing", total=total)
+                summary = store.reanalyse(wanted, jobs=jobs, on_progress=lambda n: bar.advance(task, n))
+        else:
+            summary = store.reanalyse(wanted, jobs=jobs)
+    except EvidenceError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"重新分析 {summary.checked} 条，{summary.updated} 条的判断有变化（其中 {summary.risk_changed} "
+               f"条风险分变化） / re-analysed {summary.checked}, {summary.updated} verdicts changed "
+               f"({summary.risk_changed} in risk)")
+    labels = load_knowledge().kind_labels
+    for change in summary.to_dict()["kind_changes"]:
+        before, now = (labels[k]["zh"] if k in labels else k for k in (change["from"], change["to"]))
+        shown = ", ".join(str(i) for i in change["ids"][:10]) + (" …" if change["count"] > 10 else "")
+        click.echo(f"  {before} → {now}: {change['count']} 条 / records ({shown})")
+    if summary.updated:
+        click.echo("列表、时间线和报告显示新的判断；导入时的判断仍受证据链保护（evidence show 可见）。 "
+                   "Lists, timelines and reports show the new verdicts; the ones stored on import stay in the chain.")
 
 
 @evidence.command()

@@ -127,6 +127,10 @@ def _write_records(messages: list[StoredMessage], payloads: dict[int, str], work
         for m in messages:
             row = m.to_dict()
             row.pop("id", None)
+            imported, at = row.pop("imported"), row.pop("reanalysed_at")
+            if imported is not None:  # the chained verdict on top, where verify_chain.py checks it
+                row["reanalysis"] = {"at": at, **{key: row[key] for key in imported}}
+                row.update(imported)
             row["payload"] = payloads[m.seq]
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     with (work / "messages.csv").open("w", encoding="utf-8-sig", newline="") as fh:
@@ -161,6 +165,9 @@ def _render_html(k, store: EvidenceStore, case, messages: list[StoredMessage], t
                      "hash": m.hash[:12]})
     integrity = t["integrity_text"].format(count=report.count, result=t["chain_ok"] if report.ok else t["chain_broken"],
                                            head=report.head)
+    reanalysed = [m for m in messages if m.imported is not None]
+    versions = ", ".join(sorted({m.engine_version or "-" for m in reanalysed}))
+    reanalysed_text = t["reanalysed_text"].format(n=len(reanalysed), versions=versions) if reanalysed else ""
     return _jinja().from_string(_template("report.html.j2")).render(
         lang=lang, t=t, title=title, generated=generated, notes=case.notes if case else "",
         status=statuses[case.status][lang] if case else "",
@@ -168,5 +175,6 @@ def _render_html(k, store: EvidenceStore, case, messages: list[StoredMessage], t
         summary_text=summary_text, undated_text=t["undated"].format(n=tl.undated),
         kinds=[(k.kind_labels[kind][lang] if kind in k.kind_labels else kind, n) for kind, n in tl.kinds.items()],
         tl={"behaviours": behaviours, "undated": tl.undated}, rows=rows, integrity_text=integrity,
+        reanalysed_text=reanalysed_text,
         charts=[(name, str(path.relative_to(work))) for name, path in chart_files.items()])
 

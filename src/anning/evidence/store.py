@@ -33,7 +33,7 @@ from anning.evidence.records import ImportFormatError, RawRecord, Rejected
 
 DB_FILE = "evidence.db"
 COMMIT_EVERY = 500
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Each entry migrates the schema from version i to i + 1; a store records the version it is at.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -79,13 +79,30 @@ MIGRATIONS: tuple[str, ...] = (
         flags TEXT NOT NULL, at TEXT NOT NULL
     ) STRICT;
     """,
+    # A later engine's verdict on a stored message (``reanalyse``). The verdict stored on import stays in
+    # the chain; this one, recomputable from the message, is what lists, timelines and reports show.
+    """
+    CREATE TABLE analyses(
+        seq INTEGER PRIMARY KEY REFERENCES messages(seq),
+        at TEXT NOT NULL, kind TEXT, risk INTEGER, flags TEXT NOT NULL, verdict TEXT NOT NULL,
+        engine_version TEXT, knowledge_version TEXT
+    ) STRICT;
+    CREATE INDEX analyses_kind ON analyses(kind);
+    """,
 )
 # Parts of a verdict that repeat from message to message (the laws, scenario and steps) are kept once,
 # content-addressed; a stored verdict refers to them by SHA-256 (see ``compact_verdict``).
 VERDICT_PARTS = ("violations", "scenario", "actions")
+# The current verdict of a message: the latest re-analysis if there is one, else the one stored on import.
+VERDICT_COLUMNS = ("kind", "risk", "flags", "verdict", "engine_version", "knowledge_version")
+ANALYSIS_COLUMNS = ("at", *VERDICT_COLUMNS)
 MESSAGE_COLUMNS = ("seq", "record_type", "direction", "sender", "contact_name", "received_at", "text", "duration_s",
                    "source_format", "source_ref", "raw", "import_id", "stored_at", "dedupe_key", "kind", "risk",
                    "flags", "verdict", "engine_version", "knowledge_version", "prev_hash", "hash")
+
+
+# Messages with their re-analysis, if any (see ``_select``); filters read the current verdict from both.
+_FROM = "messages m LEFT JOIN analyses a ON a.seq = m.seq"
 
 
 class EvidenceError(ValueError):
@@ -182,10 +199,22 @@ class StoredMessage:
     prev_hash: str
     import_id: int | None = None
     corrected_kind: str | None = None
+    # Set when a later engine re-analysed the message (``EvidenceStore.reanalyse``): when, and the verdict
+    # stored on import, which the chain protects (``kind``, ``risk``, ``flags``, ``verdict``, versions).
+    # The fields above then hold the newer verdict.
+    reanalysed_at: str | None = None
+    imported: dict[str, Any] | None = None
 
     @property
     def id(self) -> int:
         return self.seq
+
+    def chained(self) -> dict[str, Any]:
+        """The verdict fields as the chain holds them (those stored on import)."""
+        if self.imported is not None:
+            return dict(self.imported)
+        return {"kind": self.kind, "risk": self.risk, "flags": self.flags, "verdict": self.verdict,
+                "engine_version": self.engine_version, "knowledge_version": self.knowledge_version}
 
     def to_dict(self, with_verdict: bool = True) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if with_verdict or k != "verdict"}
@@ -203,6 +232,28 @@ class Case:
     updated_at: str
     message_ids: list[int] = field(default_factory=list)
     events: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ReanalysisSummary:
+    """What ``EvidenceStore.reanalyse`` did: messages judged, verdicts that changed, and how kinds moved."""
+
+    checked: int = 0
+    updated: int = 0
+    kind_changes: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (before, now) → seqs
+    risk_changed: int = 0
+
+    def record(self, before: StoredMessage, verdict: dict[str, Any]) -> None:
+        self.updated += 1
+        if before.kind != verdict["kind"]:
+            self.kind_changes.setdefault((before.kind or "", verdict["kind"]), []).append(before.seq)
+        if before.risk != verdict["risk"]:
+            self.risk_changed += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"checked": self.checked, "updated": self.updated, "risk_changed": self.risk_changed,
+                "kind_changes": [{"from": a, "to": b, "count": len(ids), "ids": ids}
+                                 for (a, b), ids in sorted(self.kind_changes.items(), key=lambda x: -len(x[1]))]}
 
 
 @dataclass
@@ -479,15 +530,25 @@ class EvidenceStore:
 
     # -- reading -------------------------------------------------------------------------------------
     def _row_to_message(self, row: sqlite3.Row | tuple) -> StoredMessage:
+        """A row of ``_select``: the message's columns, its latest correction, then its re-analysis."""
         d = dict(zip(MESSAGE_COLUMNS, row, strict=False))
-        corrected = row[len(MESSAGE_COLUMNS)] if len(row) > len(MESSAGE_COLUMNS) else None
+        corrected = row[len(MESSAGE_COLUMNS)]
+        analysis = dict(zip(ANALYSIS_COLUMNS, row[len(MESSAGE_COLUMNS) + 1:], strict=True))
+        chained = self._verdict_fields(d)
+        current, imported = chained, None
+        if analysis["at"] is not None:
+            current, imported = self._verdict_fields(analysis), chained
         return StoredMessage(
             seq=d["seq"], record_type=d["record_type"], direction=d["direction"], sender=d["sender"],
             contact_name=d["contact_name"], received_at=d["received_at"], text=d["text"], duration_s=d["duration_s"],
-            source_format=d["source_format"], source_ref=d["source_ref"], stored_at=d["stored_at"], kind=d["kind"],
-            risk=d["risk"], flags=json.loads(d["flags"]), verdict=self._full_verdict(d["verdict"]),
-            engine_version=d["engine_version"], knowledge_version=d["knowledge_version"], hash=d["hash"],
-            prev_hash=d["prev_hash"], import_id=d["import_id"], corrected_kind=corrected)
+            source_format=d["source_format"], source_ref=d["source_ref"], stored_at=d["stored_at"], **current,
+            hash=d["hash"], prev_hash=d["prev_hash"], import_id=d["import_id"], corrected_kind=corrected,
+            reanalysed_at=analysis["at"], imported=imported)
+
+    def _verdict_fields(self, d: dict[str, Any]) -> dict[str, Any]:
+        return {"kind": d["kind"], "risk": d["risk"], "flags": json.loads(d["flags"]),
+                "verdict": self._full_verdict(d["verdict"]), "engine_version": d["engine_version"],
+                "knowledge_version": d["knowledge_version"]}
 
     def _full_verdict(self, stored: str | None) -> dict[str, Any] | None:
         if not stored:
@@ -506,8 +567,9 @@ class EvidenceStore:
 
     def _select(self) -> str:
         cols = ", ".join(f"m.{c}" for c in MESSAGE_COLUMNS)
-        return (f"SELECT {cols}, (SELECT f.kind FROM feedback f WHERE f.seq = m.seq ORDER BY f.id DESC LIMIT 1) "
-                "FROM messages m")
+        analysis = ", ".join(f"a.{c}" for c in ANALYSIS_COLUMNS)
+        return (f"SELECT {cols}, (SELECT f.kind FROM feedback f WHERE f.seq = m.seq ORDER BY f.id DESC LIMIT 1), "
+                f"{analysis} FROM {_FROM}")
 
     def message(self, seq: int) -> StoredMessage:
         row = self.conn.execute(self._select() + " WHERE m.seq=?", (seq,)).fetchone()
@@ -532,7 +594,7 @@ class EvidenceStore:
     def count(self, **filters: Any) -> int:
         where, args = self._filters(**{k: filters.get(k) for k in
                                        ("sender", "kind", "flag", "since", "until", "text", "case_id", "record_type")})
-        sql = "SELECT count(*) FROM messages m" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = f"SELECT count(*) FROM {_FROM}" + (" WHERE " + " AND ".join(where) if where else "")
         return self.conn.execute(sql, args).fetchone()[0]
 
     @staticmethod
@@ -543,10 +605,10 @@ class EvidenceStore:
             where.append("m.sender LIKE ?")
             args.append(f"%{sender.strip()}%")
         if kind:
-            where.append("m.kind = ?")
+            where.append("COALESCE(a.kind, m.kind) = ?")
             args.append(kind)
         if flag:
-            where.append("EXISTS (SELECT 1 FROM json_each(m.flags) WHERE value = ?)")
+            where.append("EXISTS (SELECT 1 FROM json_each(COALESCE(a.flags, m.flags)) WHERE value = ?)")
             args.append(flag)
         if since:
             where.append("m.received_at >= ?")
@@ -584,7 +646,8 @@ class EvidenceStore:
                if sha256_hex(text) != digest}
         known = {r[0] for r in self.conn.execute("SELECT sha256 FROM verdict_parts")} - bad
         problems = list(report.problems)
-        rows = self.conn.execute("SELECT seq, verdict FROM messages WHERE verdict IS NOT NULL ORDER BY seq")
+        rows = self.conn.execute("SELECT seq, verdict FROM messages WHERE verdict IS NOT NULL UNION ALL "
+                                 "SELECT seq, verdict FROM analyses ORDER BY seq")
         for seq, stored in rows:
             refs = json.loads(stored).get("$parts", {})
             missing = sorted(k for k, digest in refs.items() if digest not in known)
@@ -704,6 +767,64 @@ class EvidenceStore:
                               (seq, kind, canonical_json(sorted(set(flags))), _now()))
         return self.message(seq)
 
+    # -- re-analysis ---------------------------------------------------------------------------------
+    def reanalyse(self, seqs: Iterable[int] | None = None, *, jobs: int = 1, engine=None,
+                  on_progress: Callable[[int], None] | None = None) -> ReanalysisSummary:
+        """Judge stored messages again with this engine and knowledge (all, or ``seqs``), and keep every
+        verdict that differs from the current one. The verdict stored on import stays in the chain; the
+        new one is shown from now on. A verdict equal to the imported one removes the re-analysis."""
+        summary = ReanalysisSummary()
+        wanted = None if seqs is None else sorted(set(seqs))
+        if wanted is not None:
+            for seq in wanted:
+                self.message(seq)  # an unknown number is an error before anything is done
+        with Analyser(jobs=jobs, engine=engine) as analyser:
+            for chunk in self._reanalysis_chunks(wanted):
+                records = [RawRecord(m.record_type, m.text, m.sender, m.received_at, "in", m.source_format,
+                                     m.source_ref) for m in chunk]
+                verdicts = analyser.verdicts(records, [m.received_at for m in chunk])
+                self._store_analyses(chunk, verdicts, summary)
+                if on_progress:
+                    on_progress(len(chunk))
+        return summary
+
+    def _reanalysis_chunks(self, wanted: list[int] | None) -> Iterator[list[StoredMessage]]:
+        after = 0
+        while True:
+            if wanted is None:
+                chunk = self._messages_where("m.seq > ? ORDER BY m.seq LIMIT ?", [after, COMMIT_EVERY])
+            else:
+                ids = [s for s in wanted if s > after][:COMMIT_EVERY]
+                chunk = self._messages_where(f"m.seq IN ({', '.join('?' * len(ids))}) ORDER BY m.seq", ids)
+            if not chunk:
+                return
+            after = chunk[-1].seq
+            yield chunk
+
+    def _messages_where(self, condition: str, args: list[Any]) -> list[StoredMessage]:
+        return [self._row_to_message(r) for r in self.conn.execute(f"{self._select()} WHERE {condition}", args)]
+
+    def _store_analyses(self, chunk: list[StoredMessage], verdicts: list[dict[str, Any] | None],
+                        summary: ReanalysisSummary) -> None:
+        now = _now()
+        with self._write():
+            for m, verdict in zip(chunk, verdicts, strict=True):
+                if verdict is None:  # a call, an empty text: nothing to judge
+                    continue
+                summary.checked += 1
+                if _same_judgement(m.verdict, verdict):
+                    continue
+                summary.record(m, verdict)
+                if _same_judgement(m.chained()["verdict"], verdict):
+                    self.conn.execute("DELETE FROM analyses WHERE seq=?", (m.seq,))
+                    continue
+                compact, parts = compact_verdict(verdict)
+                self.conn.executemany("INSERT OR IGNORE INTO verdict_parts(sha256, json) VALUES(?, ?)", parts.items())
+                self.conn.execute(
+                    f"INSERT OR REPLACE INTO analyses(seq, {', '.join(ANALYSIS_COLUMNS)}) VALUES(?{', ?' * 7})",
+                    (m.seq, now, verdict["kind"], verdict["risk"], canonical_json(verdict.get("flags", [])), compact,
+                     verdict.get("engine_version"), verdict.get("knowledge_version")))
+
     def stats(self) -> dict[str, Any]:
         row = self.conn.execute("SELECT count(*), min(received_at), max(received_at), count(DISTINCT sender) "
                                 "FROM messages").fetchone()
@@ -722,6 +843,15 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _same_judgement(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Whether two verdicts say the same, whichever engine and knowledge versions gave them."""
+    if a is None or b is None:
+        return a is b
+    versions = ("engine_version", "knowledge_version")
+    return (canonical_json({k: v for k, v in a.items() if k not in versions})
+            == canonical_json({k: v for k, v in b.items() if k not in versions}))
 
 
 def _bound(value: str, end: bool) -> str:

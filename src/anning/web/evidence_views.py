@@ -155,7 +155,9 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
             stats = s.stats()
         query = {k: ("" if v is None else str(v)) for k, v in f.items()}
         qs = urlencode({k: v for k, v in query.items() if v})
+        kind_names = {kd: names[lang] for kd, names in state.k.kind_labels.items()}
         return page(request, "evidence.html", status=status, f=f, query=query, msgs=msgs, total=total,
+                    kind_names=kind_names,
                     qs=qs, page_no=page_no, pages=max(1, -(-total // PAGE_SIZE)), case=case, cases=cases, labels=labels,
                     stats=stats, timeline=timeline, upload_mb=state.upload_limit // (1024 * 1024),
                     exts=", ".join(UPLOAD_EXTENSIONS), **extra)
@@ -179,6 +181,19 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
         report = await run_in_threadpool(run)
         return await run_in_threadpool(evidence_page, request, 200, verify_report=report)
 
+    @app.post("/evidence/reanalyse", response_class=HTMLResponse)
+    async def reanalyse(request: Request) -> HTMLResponse:
+        await secure_form(request)
+        if not evidence_available():
+            return unavailable(request)
+
+        def run() -> Any:
+            with store() as s:
+                return s.reanalyse(engine=state.evidence_engine())
+
+        summary = await run_in_threadpool(run)
+        return await run_in_threadpool(evidence_page, request, 200, reanalysis=summary)
+
     @app.get("/evidence/message/{seq}", response_class=HTMLResponse)
     async def message_detail(request: Request, seq: int) -> HTMLResponse:
         from anning.evidence.store import EvidenceError
@@ -196,7 +211,8 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
         except EvidenceError:
             raise HTTPException(404) from None
         ctx: dict[str, Any] = {"m": m, "labels": labels, "kept": request.query_params.get("kept") == "1",
-                               "stored": True}
+                               "stored": True,
+                               "kind_names": {kd: names[lang] for kd, names in state.k.kind_labels.items()}}
         if m.verdict:
             v = dict(m.verdict)
             v["message"] = {"text": m.text, "sender": m.sender, "received_at": m.received_at}
