@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -238,6 +239,10 @@ def test_upload_backup_timeline_verify_download(server, device, tmp_path):
     page.wait_for_selector("#verify-result .notice.ok")
     no_overflow(page)
     shot(page, f"{size}-3-evidence")
+    page.click("#reanalyse-button")  # the same version judges the same: nothing changes
+    page.wait_for_selector("#reanalysis-result")
+    assert re.fullmatch(r"已重新分析 \d+ 条短信，其中 0 条的判断有变化。", page.inner_text("#reanalysis-result").strip())
+    no_overflow(page)
     page.evaluate("document.getElementById('timeline').scrollIntoView()")
     page.screenshot(path=str(SHOTS / f"{size}-3b-timeline.png"))
     page.uncheck("#summary input[name=pdf]")  # the PDF report is tested with the evidence package itself
