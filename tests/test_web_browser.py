@@ -241,7 +241,8 @@ def test_upload_backup_timeline_verify_download(server, device, tmp_path):
     shot(page, f"{size}-3-evidence")
     page.click("#reanalyse-button")  # the same version judges the same: nothing changes
     page.wait_for_selector("#reanalysis-result")
-    assert re.fullmatch(r"已重新分析 \d+ 条短信，其中 0 条的判断有变化。", page.inner_text("#reanalysis-result").strip())
+    said = page.inner_text("#reanalysis-result").strip()
+    assert re.fullmatch(r"已重新分析 \d+ 条短信，其中 0 条的判断有变化。", said), said
     no_overflow(page)
     page.evaluate("document.getElementById('timeline').scrollIntoView()")
     page.screenshot(path=str(SHOTS / f"{size}-3b-timeline.png"))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from anning.evidence.analyse import Analyser
 from anning.evidence.chain import (
@@ -209,13 +209,6 @@ class StoredMessage:
     def id(self) -> int:
         return self.seq
 
-    def chained(self) -> dict[str, Any]:
-        """The verdict fields as the chain holds them (those stored on import)."""
-        if self.imported is not None:
-            return dict(self.imported)
-        return {"kind": self.kind, "risk": self.risk, "flags": self.flags, "verdict": self.verdict,
-                "engine_version": self.engine_version, "knowledge_version": self.knowledge_version}
-
     def to_dict(self, with_verdict: bool = True) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if with_verdict or k != "verdict"}
         out["id"] = self.seq
@@ -243,11 +236,12 @@ class ReanalysisSummary:
     kind_changes: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (before, now) → seqs
     risk_changed: int = 0
 
-    def record(self, before: StoredMessage, verdict: dict[str, Any]) -> None:
+    def record(self, seq: int, kind: str | None, risk: int | None, verdict: dict[str, Any]) -> None:
+        """A verdict that changed: message ``seq`` had ``kind`` and ``risk`` before ``verdict``."""
         self.updated += 1
-        if before.kind != verdict["kind"]:
-            self.kind_changes.setdefault((before.kind or "", verdict["kind"]), []).append(before.seq)
-        if before.risk != verdict["risk"]:
+        if kind != verdict["kind"]:
+            self.kind_changes.setdefault((kind or "", verdict["kind"]), []).append(seq)
+        if risk != verdict["risk"]:
             self.risk_changed += 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -779,51 +773,59 @@ class EvidenceStore:
             for seq in wanted:
                 self.message(seq)  # an unknown number is an error before anything is done
         with Analyser(jobs=jobs, engine=engine) as analyser:
+            pending = None  # the previous chunk is stored while workers analyse the next one
             for chunk in self._reanalysis_chunks(wanted):
-                records = [RawRecord(m.record_type, m.text, m.sender, m.received_at, "in", m.source_format,
-                                     m.source_ref) for m in chunk]
-                verdicts = analyser.verdicts(records, [m.received_at for m in chunk])
-                self._store_analyses(chunk, verdicts, summary)
-                if on_progress:
-                    on_progress(len(chunk))
+                records = [RawRecord(r.record_type, r.text, r.sender, r.received_at, "in", "", "") for r in chunk]
+                job = analyser.submit(records, [r.received_at for r in chunk])
+                if pending:
+                    self._store_analyses(*pending, summary, on_progress)
+                pending = (chunk, job)
+            if pending:
+                self._store_analyses(*pending, summary, on_progress)
         return summary
 
-    def _reanalysis_chunks(self, wanted: list[int] | None) -> Iterator[list[StoredMessage]]:
+    def _reanalysis_chunks(self, wanted: list[int] | None) -> Iterator[list[_Judged]]:
+        """Messages in chain order, a commit's worth at a time, with their current and imported verdicts
+        as stored (compact JSON)."""
+        select = ("SELECT m.seq, m.record_type, m.text, m.sender, m.received_at, COALESCE(a.kind, m.kind), "
+                  f"COALESCE(a.risk, m.risk), COALESCE(a.verdict, m.verdict), m.verdict FROM {_FROM} WHERE ")
         after = 0
         while True:
             if wanted is None:
-                chunk = self._messages_where("m.seq > ? ORDER BY m.seq LIMIT ?", [after, COMMIT_EVERY])
+                rows = self.conn.execute(select + "m.seq > ? ORDER BY m.seq LIMIT ?", (after, COMMIT_EVERY))
             else:
                 ids = [s for s in wanted if s > after][:COMMIT_EVERY]
-                chunk = self._messages_where(f"m.seq IN ({', '.join('?' * len(ids))}) ORDER BY m.seq", ids)
+                rows = self.conn.execute(select + f"m.seq IN ({', '.join('?' * len(ids))}) ORDER BY m.seq", ids)
+            chunk = [_Judged(*row) for row in rows]
             if not chunk:
                 return
             after = chunk[-1].seq
             yield chunk
 
-    def _messages_where(self, condition: str, args: list[Any]) -> list[StoredMessage]:
-        return [self._row_to_message(r) for r in self.conn.execute(f"{self._select()} WHERE {condition}", args)]
-
-    def _store_analyses(self, chunk: list[StoredMessage], verdicts: list[dict[str, Any] | None],
-                        summary: ReanalysisSummary) -> None:
+    def _store_analyses(self, chunk: list[_Judged], job: Callable[[], list[dict[str, Any] | None]],
+                        summary: ReanalysisSummary, on_progress: Callable[[int], None] | None) -> None:
+        verdicts = job()
         now = _now()
         with self._write():
             for m, verdict in zip(chunk, verdicts, strict=True):
                 if verdict is None:  # a call, an empty text: nothing to judge
                     continue
                 summary.checked += 1
-                if _same_judgement(m.verdict, verdict):
+                compact, parts = compact_verdict(verdict)
+                judgement = _judgement(compact)
+                if m.current is not None and judgement == _judgement(m.current):
                     continue
-                summary.record(m, verdict)
-                if _same_judgement(m.chained()["verdict"], verdict):
+                summary.record(m.seq, m.kind, m.risk, verdict)
+                if m.imported is not None and judgement == _judgement(m.imported):
                     self.conn.execute("DELETE FROM analyses WHERE seq=?", (m.seq,))
                     continue
-                compact, parts = compact_verdict(verdict)
                 self.conn.executemany("INSERT OR IGNORE INTO verdict_parts(sha256, json) VALUES(?, ?)", parts.items())
                 self.conn.execute(
                     f"INSERT OR REPLACE INTO analyses(seq, {', '.join(ANALYSIS_COLUMNS)}) VALUES(?{', ?' * 7})",
                     (m.seq, now, verdict["kind"], verdict["risk"], canonical_json(verdict.get("flags", [])), compact,
                      verdict.get("engine_version"), verdict.get("knowledge_version")))
+        if on_progress:
+            on_progress(len(chunk))
 
     def stats(self) -> dict[str, Any]:
         row = self.conn.execute("SELECT count(*), min(received_at), max(received_at), count(DISTINCT sender) "
@@ -845,13 +847,26 @@ class _Transaction:
         self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
-def _same_judgement(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
-    """Whether two verdicts say the same, whichever engine and knowledge versions gave them."""
-    if a is None or b is None:
-        return a is b
-    versions = ("engine_version", "knowledge_version")
-    return (canonical_json({k: v for k, v in a.items() if k not in versions})
-            == canonical_json({k: v for k, v in b.items() if k not in versions}))
+class _Judged(NamedTuple):
+    """A stored message as re-analysis reads it: what to analyse, and its verdicts as stored."""
+
+    seq: int
+    record_type: str
+    text: str
+    sender: str | None
+    received_at: str | None
+    kind: str | None
+    risk: int | None
+    current: str | None  # compact verdict JSON: the latest re-analysis, else the imported one
+    imported: str | None
+
+
+def _judgement(compact: str) -> str:
+    """What a stored (compact) verdict says, whichever engine and knowledge versions said it."""
+    verdict = json.loads(compact)
+    verdict.pop("engine_version", None)
+    verdict.pop("knowledge_version", None)
+    return canonical_json(verdict)
 
 
 def _bound(value: str, end: bool) -> str:
