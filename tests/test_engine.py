@@ -301,6 +301,32 @@ def test_scam_scenario_and_actions(engine):
     assert any(c.number == "110" for c in police.channels)
 
 
+@pytest.mark.parametrize("text", [
+    "【医保局】您的医保卡已被冻结，请在2小时内点击 ybj-gov.vip 进行解冻，否则将无法就医报销。",
+    "【顺丰】您的快件因地址不详滞留网点，请于今日内登录 sf-redeliver.top 补缴运费重新派送。",
+    "Your tax refund of 1,280 yuan is ready to claim, log in at etax-cn.xyz within 24 hours.",
+])
+def test_a_scam_not_about_a_debt_is_other_with_the_scam_scenario(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "other"
+    assert "phishing_link" in v.flags and v.risk >= 40
+    assert v.scenario.id == "other_scam"
+    assert [a.id for a in v.actions][0] == "dont_click_links"
+    lure = next(h for h in v.hits if h.signal.rule == "SCAM_LURE_LINK")
+    assert all(text[s.start:s.end] == s.text for s in lure.signal.spans)
+
+
+@pytest.mark.parametrize("text", [
+    "【中国移动】您的积分将于月底过期，可登录 www.10086.cn 兑换话费。",
+    "【国家反诈中心】提醒：医保卡不会被“冻结”，收到让你点击 ybj-gov.vip 这类链接“解冻”的短信，请直接删除。",
+    "周末去看电影吗，票我已经买好了",
+])
+def test_ordinary_messages_keep_the_ordinary_scenario(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "other" and "phishing_link" not in v.flags
+    assert v.scenario.id == "not_collection"
+
+
 # -- English ---------------------------------------------------------------------------------------------
 def test_english_output(engine):
     v = engine.analyze(INSULT, "13812345678", "2026-11-20T23:15", lang="en")

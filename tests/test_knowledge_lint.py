@@ -477,6 +477,22 @@ def test_unknown_rule_reference_is_rejected(tmp_path):
     assert name in msg and rule["id"] in msg and "NO_SUCH_RULE" in msg, msg
 
 
+def test_scenario_conditions_are_checked(tmp_path):
+    root = _copy(tmp_path)
+    path = root / "scenarios.yaml"
+    doc = _read(path)
+    doc["scenarios"][0]["when_flags_any"] = ["not_a_flag"]
+    _write(path, doc)
+    msg = _load_broken(root)
+    assert "scenarios.yaml" in msg and doc["scenarios"][0]["id"] in msg and "not_a_flag" in msg, msg
+    # every kind keeps a scenario that applies whatever the flags
+    del doc["scenarios"][0]["when_flags_any"]
+    doc["scenarios"] = [s for s in doc["scenarios"] if s["id"] != "not_collection"]
+    _write(path, doc)
+    msg = _load_broken(root)
+    assert "unconditional scenario" in msg and "other" in msg, msg
+
+
 def test_duplicate_rule_id_across_files_is_rejected(tmp_path):
     root = _copy(tmp_path)
     _, _, _, rule = _first_pattern_rule(root)

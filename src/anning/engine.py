@@ -342,7 +342,7 @@ class Engine:
         confidence = self._confidence(kind, scores)
         on = (p.local_time or datetime.now(UTC).astimezone(CHINA_TZ)).date()
         violations = self._violations(tuple(behaviours), on, lang)
-        scenario, actions = self._next_steps(kind, tuple(behaviours), lang)
+        scenario, actions = self._next_steps(kind, tuple(behaviours), tuple(flags), lang)
         return Verdict(
             kind=kind, kind_label=k.kind_labels[kind][lang], confidence=confidence, risk=risk_score,
             risk_level=level_id, risk_label=level_label[lang], flags=tuple(flags), hits=tuple(hits),
@@ -482,9 +482,10 @@ class Engine:
         return tuple(out), {}
 
     @lru_cache(maxsize=4096)  # noqa: B019 - see _violations
-    def _next_steps(self, kind: str, behaviours: tuple[str, ...], lang: str) -> tuple[Scenario, tuple[Action, ...]]:
+    def _next_steps(self, kind: str, behaviours: tuple[str, ...], flags: tuple[str, ...],
+                    lang: str) -> tuple[Scenario, tuple[Action, ...]]:
         k = self.k
-        sdef = next(s for s in k.scenarios.values() if kind in s.kinds)
+        sdef = next(s for s in k.scenarios.values() if s.applies(kind, flags))
         scenario = Scenario(sdef.id, sdef.title[lang], sdef.summary[lang], sdef.alternatives[lang])
         ids = list(sdef.actions)
         for b in behaviours:

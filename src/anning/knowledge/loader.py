@@ -126,6 +126,10 @@ class ScenarioDef:
     summary: Text
     alternatives: dict[str, tuple[str, ...]]
     actions: tuple[str, ...]
+    when_flags_any: tuple[str, ...] = ()  # only when the verdict has one of these flags (empty: always)
+
+    def applies(self, kind: str, flags: tuple[str, ...]) -> bool:
+        return kind in self.kinds and (not self.when_flags_any or any(f in flags for f in self.when_flags_any))
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,9 +405,12 @@ def _check_refs(k: Knowledge) -> None:
         for kd in s.kinds:
             if kd not in kinds:
                 raise KnowledgeError(f"scenarios.yaml: {s.id} names unknown kind '{kd}'")
-    covered = {kd for s in k.scenarios.values() for kd in s.kinds}
+        for f in s.when_flags_any:
+            if f not in k.flag_labels:
+                raise KnowledgeError(f"scenarios.yaml: {s.id} names unknown flag '{f}'")
+    covered = {kd for s in k.scenarios.values() if not s.when_flags_any for kd in s.kinds}
     if covered != kinds:
-        raise KnowledgeError(f"scenarios.yaml: kinds without a scenario: {sorted(kinds - covered)}")
+        raise KnowledgeError(f"scenarios.yaml: kinds without an unconditional scenario: {sorted(kinds - covered)}")
     for g in k.guide.values():
         for rel in g.related:
             if rel not in k.guide:
@@ -530,7 +537,7 @@ def _build(reader: _Reader, strict: bool = False) -> Knowledge:
             e["id"], _str_list(e, "kinds", e["id"]), _text(e, "title", f"scenarios.yaml: {e['id']}"),
             _text(e, "summary", f"scenarios.yaml: {e['id']}"),
             {lang: tuple(e.get(f"alternatives_{lang}") or []) for lang in LANGS},
-            _str_list(e, "actions", e["id"]),
+            _str_list(e, "actions", e["id"]), _str_list(e, "when_flags_any", e["id"]),
         )
         for e in _entries(sc_doc, "scenarios", "scenarios.yaml")
     }
