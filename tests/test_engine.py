@@ -311,7 +311,7 @@ def test_a_scam_not_about_a_debt_is_other_with_the_scam_scenario(engine, text):
     assert v.kind == "other"
     assert "phishing_link" in v.flags and v.risk >= 40
     assert v.scenario.id == "other_scam"
-    assert [a.id for a in v.actions][0] == "dont_click_links"
+    assert v.actions[0].id == "dont_click_links"
     lure = next(h for h in v.hits if h.signal.rule == "SCAM_LURE_LINK")
     assert all(text[s.start:s.end] == s.text for s in lure.signal.spans)
 
