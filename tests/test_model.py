@@ -173,6 +173,26 @@ def test_model_cannot_veto_a_rule_decided_scam(tmp_path):
     assert "payment_redirect" in v.flags
 
 
+def test_a_sure_model_tells_the_two_scams_apart_but_never_clears_one(tmp_path):
+    """scoring.yaml ``protected_swap_from``: between a scam posing as the lender and a paid relief offer
+    (both protected kinds) a model at least that sure chooses; out of them it never moves a verdict."""
+    scam = "【安稳借】您的借款已逾期，还款通道已变更，请转账至以下个人账户 6217 00** **** 4410（陈**）"
+    relief = "征信花了？我们有内部渠道帮你删除逾期记录，三天见效，收费两千，加微信 zx-help88"
+    rules_only = Engine(model=None)
+    assert rules_only.analyze(scam).kind == "fake_collection"
+    assert rules_only.analyze(relief).kind == "debt_relief_scam"
+    v = Engine(model=_certain_model(tmp_path, "debt_relief_scam")).analyze(scam)
+    assert (v.kind, v.decided_by) == ("debt_relief_scam", "model") and "payment_redirect" in v.flags
+    v = Engine(model=_certain_model(tmp_path, "fake_collection")).analyze(relief)
+    assert (v.kind, v.decided_by) == ("fake_collection", "model")
+    for kind in ("other", "collection_notice"):
+        assert Engine(model=_certain_model(tmp_path, kind)).analyze(relief).kind == "debt_relief_scam", kind
+    # the shipped model: a relief promise that asks for the code just sent is a scam taking codes
+    text = "把刚收到的验证码发给我，我马上帮你撤销逾期记录"
+    assert rules_only.analyze(text).kind == "debt_relief_scam"
+    assert Engine().analyze(text).kind == "fake_collection"
+
+
 def test_model_alone_raises_a_scam_only_where_a_rule_sees_its_lever(tmp_path):
     """``decides_alone_requires.fake_collection``: a model certain of a scam posing as a collector decides
     alone only where a rule sees what such a scam pulls on (a debt, a deadline, legal pressure, a payment

@@ -294,13 +294,13 @@ class Engine:
                                             frozenset(s.rule for s in signals))
             model_signal.detail["votes"] = {kd: round(v, 3) for kd, v in model_votes.items()}
             combined = {kd: v + model_votes.get(kd, 0.0) for kd, v in scores.items()}
-            kind = self._policy(combined)
+            kind = self._scam_by_model(self._policy(combined), combined, model_signal)
         else:
             combined = scores
             kind = rules_kind
         decided_by = "rules" if kind == rules_kind else "model"
         protected = sc.get("model", {}).get("protected_kinds", [])
-        if rules_kind in protected and kind != rules_kind:
+        if rules_kind in protected and kind != rules_kind and not self._model_tells_scams_apart(kind, model_signal):
             kind, decided_by = rules_kind, "rules (model overruled)"
         if decided_by == "model" and self.model is not None and self.model.name == PERSONAL_MODEL_NAME:
             decided_by = "personal model"
@@ -350,6 +350,26 @@ class Engine:
             kind_scores={kd: round(v, 3) for kd, v in scores.items()}, lang=lang, decided_by=decided_by,
             engine_version=self.version, knowledge_version=k.version, message=p.message,
         )
+
+    def _model_tells_scams_apart(self, kind: str, model_signal: Signal | None) -> bool:
+        """Whether the model may choose ``kind`` among the protected kinds (scoring.yaml ``model.protected_kinds``:
+        a scam posing as the lender and a paid relief offer are both scams, and telling them apart is a
+        matter of wording, which the model reads better than the rules): when it is at least
+        ``protected_swap_from`` sure of it. The model can never move a verdict out of these kinds."""
+        conf = self.k.scoring["model"]
+        threshold = conf.get("protected_swap_from")
+        return (threshold is not None and model_signal is not None and kind in conf.get("protected_kinds", ())
+                and model_signal.detail["probabilities"].get(kind, 0.0) >= threshold)
+
+    def _scam_by_model(self, kind: str, scores: dict[str, float], model_signal: Signal) -> str:
+        """When the policy chose one protected kind and the votes also carry the other past its threshold
+        (the policy takes the first in its order), the model's choice between them if it is sure of it."""
+        predicted = model_signal.detail["predicted"]
+        if (predicted == kind or kind not in self.k.scoring["model"].get("protected_kinds", ())
+                or not self._model_tells_scams_apart(predicted, model_signal)):
+            return kind
+        threshold = next(p.threshold for p in self.k.kind_policy if p.kind == predicted)
+        return predicted if scores[predicted] >= threshold else kind
 
     @lru_cache(maxsize=8192)  # noqa: B019 - see _violations
     def _scored_rule(self, rule_id: str, kind: str, lang: str) -> tuple[
