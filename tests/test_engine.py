@@ -327,6 +327,16 @@ def test_ordinary_messages_keep_the_ordinary_scenario(engine, text):
     assert v.scenario.id == "not_collection"
 
 
+def test_a_link_alone_is_not_cited_as_a_crime(engine):
+    """Only a suspicious link (look-alike, bare IP, lure or debt wording with a cheap domain) brings the
+    fraud laws; a parcel notice or a lender's notice with its official link cites none of them."""
+    for text in ("【京东】您的订单已发货，物流详情 https://jd.com/x7",
+                 "【中国移动】您的积分将于月底过期，可登录 www.10086.cn 兑换话费。"):
+        assert engine.analyze(text).violations == (), text
+    scam = engine.analyze("您的借款已逾期，请点击 http://repay-now.top/a 处理")
+    assert "phishing_link_or_app" in {x.behaviour for x in scam.violations}
+
+
 # -- English ---------------------------------------------------------------------------------------------
 def test_english_output(engine):
     v = engine.analyze(INSULT, "13812345678", "2026-11-20T23:15", lang="en")
