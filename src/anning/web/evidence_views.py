@@ -104,6 +104,9 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
     def unavailable(request: Request) -> HTMLResponse:
         return page(request, "error.html", status=503, message=t("evidence_missing", lang_of(request)))
 
+    def kind_names(lang: str) -> dict[str, str]:
+        return {kd: names[lang] for kd, names in state.k.kind_labels.items()}
+
     def filters_of(raw: Mapping[str, str]) -> dict[str, Any]:
         """Filter values from a query string or form, cleaned: unknown kinds, flags and bad dates dropped."""
         f: dict[str, Any] = {key: str(raw.get(key) or "").strip()[:100] for key in FILTER_KEYS}
@@ -155,9 +158,8 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
             stats = s.stats()
         query = {k: ("" if v is None else str(v)) for k, v in f.items()}
         qs = urlencode({k: v for k, v in query.items() if v})
-        kind_names = {kd: names[lang] for kd, names in state.k.kind_labels.items()}
         return page(request, "evidence.html", status=status, f=f, query=query, msgs=msgs, total=total,
-                    kind_names=kind_names,
+                    kind_names=kind_names(lang),
                     qs=qs, page_no=page_no, pages=max(1, -(-total // PAGE_SIZE)), case=case, cases=cases, labels=labels,
                     stats=stats, timeline=timeline, upload_mb=state.upload_limit // (1024 * 1024),
                     exts=", ".join(UPLOAD_EXTENSIONS), **extra)
@@ -211,8 +213,7 @@ def register(app: FastAPI, state: WebState, page: Callable[..., HTMLResponse]) -
         except EvidenceError:
             raise HTTPException(404) from None
         ctx: dict[str, Any] = {"m": m, "labels": labels, "kept": request.query_params.get("kept") == "1",
-                               "stored": True,
-                               "kind_names": {kd: names[lang] for kd, names in state.k.kind_labels.items()}}
+                               "stored": True, "kind_names": kind_names(lang)}
         if m.verdict:
             v = dict(m.verdict)
             v["message"] = {"text": m.text, "sender": m.sender, "received_at": m.received_at}
