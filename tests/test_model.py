@@ -267,16 +267,25 @@ def test_a_sure_model_supplies_the_debt_context_but_never_the_wording(tmp_path, 
 
 def test_a_third_party_reading_decides_alone_only_where_a_rule_sees_the_debt(tmp_path):
     """``decides_alone_requires``: a model certain of a third-party contact decides alone only in a text
-    where a rule sees a debt or a collector at work; a greeting stays a greeting."""
+    where a rule sees a debt, a collector at work, or someone being looked for through the reader
+    (TP_SEEKS_PERSON: where they live, whether they are back, their new number, "找他有点事"); a greeting,
+    or a person who wants the reader themself, stays ordinary."""
     engine = Engine(model=_certain_model(tmp_path, "third_party_contact"))
-    assert engine.k.scoring["model"]["decides_alone_requires"]["third_party_contact"] == ["DEBT_CONTEXT",
-                                                                                          "g:collection"]
+    assert engine.k.scoring["model"]["decides_alone_requires"]["third_party_contact"] == [
+        "DEBT_CONTEXT", "g:collection", "TP_SEEKS_PERSON"]
     debt = engine.analyze("小军那笔网贷还没着落，见到他喊他回个电话")
     assert [h.signal.rule for h in Engine(model=None).analyze(debt.message.text).hits] == ["DEBT_CONTEXT"]
     assert (debt.kind, debt.decided_by) == ("third_party_contact", "model")
-    for text in ("你好，请问是张先生吗", "小军还没着落，见到他喊他回个电话"):
+    for text in ("请问你是马**的房东吗 他这个月还在你那租房吗 我们找他有点事",
+                 "老同学好久不见！你跟阿峰还有联系吗？他号码好像换了",
+                 "阿姨，我找一下你们家小龙，他电话一直打不通"):
+        assert Engine(model=None).analyze(text).kind == "other", text  # no rule sees a debt
         v = engine.analyze(text)
-        assert v.kind == "other", text
+        assert (v.kind, v.decided_by) == ("third_party_contact", "model"), text
+        assert any(h.signal.rule == "TP_SEEKS_PERSON" for h in v.hits), text
+    for text in ("你好，请问是张先生吗", "小军还没着落，见到他喊他回个电话", "我找你有点事，方便回电吗",
+                 "明天他回来吃饭", "你的电话打不通"):
+        assert engine.analyze(text).kind == "other", text
 
 
 def test_rules_only_and_model_differ_only_where_the_model_decides():
