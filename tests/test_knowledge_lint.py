@@ -20,7 +20,7 @@ from anning.knowledge import KnowledgeError, load_knowledge
 from anning.knowledge.loader import BINDING_LEVELS
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "anning" / "data"
-CODE_DETECTORS = {"sender", "urls", "clock"}
+CODE_DETECTORS = {"sender", "urls", "clock", "platforms"}
 # "model" (the learned classifier's signal) and "personal" (the user's own rules) are emitted by the engine.
 DETECTORS = {"rules", *CODE_DETECTORS, "model", "personal"}
 
@@ -561,3 +561,12 @@ def test_bad_decides_alone_setting_is_rejected(tmp_path, key, value):
     scoring["model"][key] = value
     _write(root / "scoring.yaml", scoring)
     assert key in _load_broken(root)
+
+
+def test_unknown_lender_platform_type_is_rejected(tmp_path):
+    root = _copy(tmp_path)
+    scoring = _read(root / "scoring.yaml")
+    scoring["lender_platform_types"] = ["online_lender", "loan_shark"]
+    _write(root / "scoring.yaml", scoring)
+    msg = _load_broken(root)
+    assert "lender_platform_types" in msg and "loan_shark" in msg, msg

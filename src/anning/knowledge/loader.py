@@ -459,6 +459,10 @@ def _check_refs(k: Knowledge) -> None:
         if not context.get("kinds") or unknown:
             raise KnowledgeError("scoring.yaml: model.supplies_context.kinds must list known kinds, "
                                  f"got {context.get('kinds')!r}")
+    platform_types = {p.type for p in k.platforms.values()}
+    if not set(sc.get("lender_platform_types", ())) <= platform_types:
+        raise KnowledgeError(f"scoring.yaml: lender_platform_types must list platform types of platforms.yaml "
+                             f"({sorted(platform_types)}), got {sc.get('lender_platform_types')!r}")
     for sclass in k.senders:
         if sclass.signal and sclass.signal not in ids:
             raise KnowledgeError(f"senders.yaml: {sclass.id} emits undeclared signal '{sclass.signal}'")
