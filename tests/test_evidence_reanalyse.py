@@ -141,7 +141,7 @@ def test_cli_reanalyse_and_show(tmp_path, stale_engine, cli, isolated_home):
     done = cli("evidence", "reanalyse", "--db", str(db), "--no-progress")
     assert done.returncode == 0, done.stderr
     assert "重新分析 3 条，2 条的判断有变化" in done.stdout
-    assert "其他 → 冒充催收的诈骗: 1 条 / records (1)" in done.stdout
+    assert "其他 / Other → 冒充催收的诈骗 / Scam posing as debt collection: 1 条 / records (1)" in done.stdout
     shown = cli("evidence", "show", "1", "--db", str(db))
     assert "导入时的判断" in shown.stdout and ": other" in shown.stdout.replace("：", ": ")
     as_json = cli("evidence", "reanalyse", "--db", str(db), "--json")

@@ -291,7 +291,8 @@ def reanalyse(ids: str | None, jobs: int, progress: bool | None, as_json: bool, 
                f"({summary.risk_changed} in risk)")
     labels = load_knowledge().kind_labels
     for change in summary.to_dict()["kind_changes"]:
-        before, now = (labels[k]["zh"] if k in labels else (k or "—") for k in (change["from"], change["to"]))
+        before, now = (f"{labels[k]['zh']} / {labels[k]['en']}" if k in labels else (k or "—")
+                       for k in (change["from"], change["to"]))
         shown = ", ".join(str(i) for i in change["ids"][:10]) + (" …" if change["count"] > 10 else "")
         click.echo(f"  {before} → {now}: {change['count']} 条 / records ({shown})")
     if summary.updated:
