@@ -6,10 +6,9 @@ are not about a loan)."""
 from __future__ import annotations
 
 from anning.detectors import Prepared
+from anning.detectors.rules import MAX_SPANS_PER_RULE
 from anning.knowledge import Knowledge
 from anning.model import Signal, Span
-
-MAX_SPANS = 8
 
 
 def detect(p: Prepared, k: Knowledge) -> list[Signal]:
@@ -20,7 +19,7 @@ def detect(p: Prepared, k: Knowledge) -> list[Signal]:
     lenders = [e for e in found if e["id"] is not None and k.platforms[e["id"]].type in types]
     if not lenders:
         return []
-    spans = tuple(sorted({Span(e["span"][0], e["span"][1], e["text"]) for e in lenders[:MAX_SPANS]},
+    spans = tuple(sorted({Span(e["span"][0], e["span"][1], e["text"]) for e in lenders[:MAX_SPANS_PER_RULE]},
                          key=lambda s: (s.start, s.end)))
     return [Signal("LENDER_NAMED", "platforms", spans, spans[0].text,
                    {"platforms": sorted({e["id"] for e in lenders})})]
