@@ -211,6 +211,18 @@ def test_model_alone_raises_a_scam_only_where_a_rule_sees_its_lever(tmp_path):
         assert (v.kind, v.decided_by) == ("fake_collection", "model"), text
 
 
+def test_ordinary_is_not_a_confident_verdict_when_the_model_reads_a_scam(tmp_path):
+    """scoring.yaml ``confidence.other_capped_by_model``: where no rule sees a lever, a model certain of a
+    scam cannot make the message one, but the verdict "ordinary" then carries the lowest confidence."""
+    text = "你好，请问是张先生吗"
+    floor = Engine().k.scoring["confidence"]["min"]
+    doubted = Engine(model=_certain_model(tmp_path, "fake_collection")).analyze(text)
+    assert doubted.kind == "other" and doubted.confidence == floor
+    agreed = Engine(model=_certain_model(tmp_path, "other")).analyze(text)
+    assert agreed.kind == "other" and agreed.confidence > 0.8
+    assert Engine(model=None).analyze(text).confidence == agreed.confidence
+
+
 @pytest.mark.parametrize("kind", ["debt_relief_scam", "collection_notice"])
 def test_a_very_sure_model_decides_alone(tmp_path, kind):
     """scoring.yaml ``decides_alone_from``: without rule evidence the model may choose these kinds only

@@ -340,7 +340,8 @@ class Engine:
         if verification:
             p.entities["verification_code_request"] = True
 
-        confidence = self._confidence(kind, scores)
+        confidence = self._confidence(kind, scores,
+                                      model_signal.detail["probabilities"] if model_signal is not None else None)
         on = (p.local_time or datetime.now(UTC).astimezone(CHINA_TZ)).date()
         violations = self._violations(tuple(behaviours), on, lang)
         scenario, actions = self._next_steps(kind, tuple(behaviours), tuple(flags), lang)
@@ -445,12 +446,16 @@ class Engine:
                 level = entry
         return level[0], level[2]
 
-    def _confidence(self, kind: str, scores: dict[str, float]) -> float:
-        """A monotone squashing of the evidence margin; the learned model will replace it."""
+    def _confidence(self, kind: str, scores: dict[str, float], probs: dict[str, float] | None = None) -> float:
+        """A monotone squashing of the evidence margin. For the default kind, also no more than the model's
+        own belief that the message is none of the others (``probs``, before any kind was taken from it):
+        "ordinary" because no rule saw anything is not a confident verdict when the model reads a scam."""
         c = self.k.scoring["confidence"]
         if kind == self.k.scoring["default_kind"]:
             strongest = max((v for kd, v in scores.items() if kd != kind), default=0.0)
             value = c["other_base"] - c["other_penalty"] * max(0.0, strongest)
+            if probs is not None and c.get("other_capped_by_model"):
+                value = min(value, 1.0 - max((p for kd, p in probs.items() if kd != kind), default=0.0))
             return round(min(c["max"], max(c["min"], value)), 3)
         own = scores[kind]
         ignored = set(c.get("ignore_rivals", {}).get(kind, []))
