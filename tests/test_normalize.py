@@ -102,6 +102,17 @@ def test_spaced_out_characters_need_a_run_of_four():
     assert normalize("go https://a.cn .b").text == "go https://a.cn .b"
 
 
+def test_a_message_spaced_out_character_by_character_is_joined_next_to_its_punctuation_and_initials():
+    spaced = "Y Q 用 户 请 注 意 ： 您 的 Z D 已 逾 期 ，请 尽 快 h k"
+    n = normalize(spaced)
+    assert n.text == "yq用户请注意:您的zd已逾期,请尽快hk"
+    start = n.text.index("zd已逾期")
+    assert n.span(start, start + len("zd已逾期")).text == "Z D 已 逾 期"
+    # ordinary mixed text with a few spaces keeps them next to Latin words
+    assert normalize("我的 iPhone 坏了，明天 去修").text == "我的 iphone 坏了,明天去修"
+    assert normalize("你嘅 emergency contact 已经 overdue").text == "你嘅 emergency contact 已经 overdue"
+
+
 def test_variant_spellings_map_back_to_the_received_characters():
     nt = normalize("正 信 花了？鱼期可消")
     assert nt.text == "征信花了?逾期可消"

@@ -95,6 +95,15 @@ _JOIN_RUN = DualPattern(re.compile(
 # Spaces between a CJK character and a digit (逾 期 23 天) are spacing obfuscation too.
 _CJK_DIGIT_GAP = DualPattern(re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]+(?=\\d)|(?<=\\d)[ \\t\\u3000]+(?=[{_CJK}])"))
 _LOOKALIKE_RUN = DualPattern(re.compile("(?<=\\d)[o〇li|]+(?=\\d)"))
+# A message spaced out character by character (您 的 借 款 已 逾 期 ，请 hk): when most CJK characters are
+# followed by a space, a space next to a CJK character is obfuscation wherever it is, not only between two.
+_CJK_THEN_SPACE = re.compile(f"[{_CJK}][ \\t\\u3000]")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_SPACED_OUT_MIN_CJK = 6
+_SPACED_OUT_SHARE = 0.6
+_SPACE_BY_CJK = DualPattern(re.compile(
+    f"(?<=[{_CJK}])[ \\t\\u3000](?=\\S)|(?<=\\S)[ \\t\\u3000](?=[{_CJK}])"
+    "|(?<=(?<![a-z0-9])[a-z0-9])[ \\t\\u3000](?=[a-z0-9](?![a-z0-9]))"))  # and between single letters: Y Q 用 户
 # Letters and digits spelt out one by one (h t t p s : / /, v x : a b 1 2 3, 1 3 8 0 0 …): four or more
 # single characters each followed by one space. The spaces go; a wider gap ends the run (a word gap).
 _SPACED_CHAR = "a-z0-9:/.@_"
@@ -145,11 +154,20 @@ def normalize(original: str) -> NormalizedText:
             text, offsets = _drop_spaces_in(runs, text, offsets)
     if _LOOKALIKE_RUN.search(text):
         text = _LOOKALIKE_RUN.plain.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
+    if _spaced_out(text):
+        text, offsets = _drop(_SPACE_BY_CJK, text, offsets)
     for gap in (_JOIN_RUN, _CJK_DIGIT_GAP):
         if gap.search(text):
             text, offsets = _drop(gap, text, offsets)
     text = unvary(text)  # after the joins: 正 信 is 正信 by now
     return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)))
+
+
+def _spaced_out(text: str) -> bool:
+    if " " not in text and "\t" not in text and "\u3000" not in text:
+        return False
+    spaced = len(_CJK_THEN_SPACE.findall(text))
+    return spaced >= _SPACED_OUT_MIN_CJK and spaced >= _SPACED_OUT_SHARE * len(_CJK_CHAR.findall(text))
 
 
 def _drop(gap: DualPattern, text: str, offsets: list[int] | None) -> tuple[str, list[int]]:
