@@ -286,7 +286,8 @@ def test_a_third_party_reading_decides_alone_only_where_a_rule_sees_the_debt(tmp
     assert engine.k.scoring["model"]["decides_alone_requires"]["third_party_contact"] == [
         "DEBT_CONTEXT", "g:collection", "TP_SEEKS_PERSON"]
     debt = engine.analyze("小军那笔网贷还没着落，见到他喊他回个电话")
-    assert [h.signal.rule for h in Engine(model=None).analyze(debt.message.text).hits] == ["DEBT_CONTEXT"]
+    fired = [h.signal.rule for h in Engine(model=None).analyze(debt.message.text).hits]
+    assert "DEBT_CONTEXT" in fired and not any(engine.k.rules[r].kinds for r in fired)  # context only, no vote
     assert (debt.kind, debt.decided_by) == ("third_party_contact", "model")
     for text in ("请问你是马**的房东吗 他这个月还在你那租房吗 我们找他有点事",
                  "老同学好久不见！你跟阿峰还有联系吗？他号码好像换了",
