@@ -570,3 +570,12 @@ def test_unknown_lender_platform_type_is_rejected(tmp_path):
     _write(root / "scoring.yaml", scoring)
     msg = _load_broken(root)
     assert "lender_platform_types" in msg and "loan_shark" in msg, msg
+
+
+def test_short_latin_lexicon_terms_end_a_word_and_are_not_a_currency():
+    from anning.knowledge.loader import terms_pattern
+
+    pinyin = re.compile(terms_pattern(["hk", "yq"]))
+    assert [m.group() for m in pinyin.finditer("请尽快hk，已yq 3天")] == ["hk", "yq"]
+    assert pinyin.search("hkd 500") is None  # continues a Latin word
+    assert pinyin.search("保证金hk$20,000") is None  # Hong Kong dollars, not 还款

@@ -263,7 +263,7 @@ def _term(term: str, whole_word: bool = False) -> str:
         first = re.escape(term[0])
         out = first + f"(?<![a-z0-9./_@-]{first})" + re.escape(term[1:])
     if tail and (whole_word or len(tail.group()) <= 3):
-        out += "(?![a-z])"
+        out += "(?![a-z$])"  # nor a currency: "hk" is 还款 in pinyin, "hk$" Hong Kong dollars
     return out
 
 
