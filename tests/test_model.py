@@ -279,12 +279,15 @@ def test_a_sure_model_supplies_the_debt_context_but_never_the_wording(tmp_path, 
 
 def test_a_third_party_reading_decides_alone_only_where_a_rule_sees_the_debt(tmp_path):
     """``decides_alone_requires``: a model certain of a third-party contact decides alone only in a text
-    where a rule sees a debt, a collector at work, or someone being looked for through the reader
-    (TP_SEEKS_PERSON: where they live, whether they are back, their new number, "找他有点事"); a greeting,
-    or a person who wants the reader themself, stays ordinary."""
+    where a rule sees a debt, a collector at work (a collection rule or a threat), or someone being looked
+    for through the reader (TP_SEEKS_PERSON: where they live, whether they are back, their new number,
+    "找他有点事"); a greeting, or a person who wants the reader themself, stays ordinary."""
     engine = Engine(model=_certain_model(tmp_path, "third_party_contact"))
     assert engine.k.scoring["model"]["decides_alone_requires"]["third_party_contact"] == [
-        "DEBT_CONTEXT", "g:collection", "TP_SEEKS_PERSON"]
+        "DEBT_CONTEXT", "g:collection", "TP_SEEKS_PERSON", "g:threat"]
+    threat = engine.analyze("他再不出面，我们只能去他单位了")
+    assert (threat.kind, threat.decided_by) == ("third_party_contact", "model")
+    assert any(engine.k.rules[h.signal.rule].group == "threat" for h in threat.hits)
     debt = engine.analyze("小军那笔网贷还没着落，见到他喊他回个电话")
     fired = [h.signal.rule for h in Engine(model=None).analyze(debt.message.text).hits]
     assert "DEBT_CONTEXT" in fired and not any(engine.k.rules[r].kinds for r in fired)  # context only, no vote
