@@ -67,6 +67,25 @@ def test_check_shows_the_verdict_with_highlights_and_laws(client):
     assert 'action="/evidence/keep"' in r.text and 'action="/letters/from-message"' in r.text
 
 
+PASTE = ("10690000123\n时间：2026-11-20 09:15\n【借呗】您的借款已逾期3天，请登录支付宝还款。\n\n"
+         "【法院】您的网贷案件已立案，点击 http://fy-ck.top 查看传票并缴纳保证金。")
+
+
+def test_a_paste_of_several_messages_is_judged_message_by_message(client):
+    token = csrf_of(client)
+    r = client.post("/check", data={"csrf_token": token, "text": PASTE})
+    assert r.status_code == 200
+    assert "这段文字里有 2 条短信" in r.text and 'id="pasted"' in r.text
+    assert r.text.count('class="pasted-item') == 2 and 'class="pasted-item chosen"' in r.text
+    assert "冒充催收的诈骗" in re.search(r'id="verdict-kind"[^>]*>([^<]+)<', r.text).group(1)
+    # keeping it as evidence keeps the message shown in detail, not the whole paste
+    keep = r.text[r.text.index('action="/evidence/keep"'):]
+    kept = re.search(r'name="text" value="([^"]*)"', keep).group(1)
+    assert kept.startswith("【法院】") and "借呗" not in kept
+    whole = client.post("/check", data={"csrf_token": token, "text": PASTE, "whole": "1"})
+    assert whole.status_code == 200 and 'id="pasted"' not in whole.text and 'id="verdict"' in whole.text
+
+
 def test_check_in_english(client):
     client.get("/lang/en?next=/")
     r = client.post("/check", data={"csrf_token": csrf_of(client), "text": MESSAGE})

@@ -145,6 +145,26 @@ def test_check_a_message_shows_the_verdict_with_highlights(server, device):
     assert not errors, errors  # no CSP violations or script errors
 
 
+def test_a_paste_lists_each_message_and_opens_one_alone(server, device):
+    size, page, errors = device
+    notice = "【借呗】您的借款已逾期3天，请登录支付宝还款。"
+    page.goto(server["url"] + "/")
+    page.fill("#text", f"10690000123\n时间：2026-11-20 09:15\n{notice}\n\n{SCAM}")
+    page.click("#check-button")
+    page.wait_for_selector("#pasted")
+    items = page.locator(".pasted-item")
+    assert items.count() == 2
+    assert "诈骗" in page.inner_text("#verdict-kind")  # the scam is the one shown in detail
+    no_overflow(page)
+    shot(page, f"{size}-paste")
+    items.first.get_by_role("button").click()
+    page.wait_for_selector("#verdict")
+    assert page.locator("#pasted").count() == 0
+    assert "催收" in page.inner_text("#verdict-kind")
+    assert page.inner_text("#message-text").strip() == notice
+    assert not errors, errors
+
+
 def test_check_works_without_javascript(server, browser):
     ctx = browser.new_context(java_script_enabled=False, **VIEWPORTS["phone"])
     page = ctx.new_page()

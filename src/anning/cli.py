@@ -65,30 +65,38 @@ def main() -> None:
 @click.option("--at", "received_at", help="接收时间 ISO 格式 / time received, e.g. 2026-11-20T23:15")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print the verdict as JSON")
 @click.option("--lang", type=LANG, default="zh", show_default=True, help="输出语言 / output language")
+@click.option("--no-split", is_flag=True,
+              help="粘贴了多条短信时也当作一条判断 / judge a paste of several messages as one message")
 @model_option
 @personal_option
 def check(text: str | None, sender: str | None, received_at: str | None, as_json: bool, lang: str,
-          no_model: bool, model_path: str | None, no_personal: bool) -> None:
-    """分析一条短信（TEXT 省略或为 - 时从标准输入读取）。 Analyse one message."""
+          no_split: bool, no_model: bool, model_path: str | None, no_personal: bool) -> None:
+    """分析一条短信（TEXT 省略或为 - 时从标准输入读取）。粘贴了多条短信（每条带号码或时间，或各有【签名】）时逐条判断。
+    Analyse one message; a paste of several messages is judged message by message."""
     if text is None or text == "-":
         if sys.stdin.isatty():
             _fail("no message given: pass TEXT or pipe it on standard input")
         text = sys.stdin.read().rstrip("\n")
     from anning.engine import Engine
     from anning.explain import verdict_to_dict
+    from anning.paste import analyze_paste, paste_to_dict
 
     engine = Engine(lang=lang, model=_model_choice(no_model, model_path), personal=_personal(no_personal))
     try:
         verdict = engine.analyze(text, sender, received_at)
+        pasted = [] if no_split else analyze_paste(engine, text, sender, received_at)
     except ValueError as exc:
         _fail(f"--at is not an ISO time ({exc})" if received_at else str(exc))
     data = verdict_to_dict(verdict)
+    if pasted:
+        data = paste_to_dict(text, pasted, engine.k.scoring["kind_risk"], data["message"]["sender"],
+                             data["message"]["received_at"])
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    from anning.render import render_verdict
+    from anning.render import render_paste, render_verdict
 
-    render_verdict(data, engine.k, _console())
+    (render_paste if pasted else render_verdict)(data, engine.k, _console())
 
 
 @main.command()

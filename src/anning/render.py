@@ -46,6 +46,35 @@ def decided_by_text(decided_by: str, k: Knowledge, lang: str) -> str:
     return text
 
 
+PASTE_EXCERPT = 40  # characters of each pasted message shown in the list
+
+
+def render_paste(v: dict[str, Any], k: Knowledge, console: Console) -> None:
+    """A paste of several messages (``anning.paste.paste_to_dict``): one line per message, then the one
+    that most needs attention in full."""
+    lang = v["lang"]
+    sep = "：" if lang == "zh" else ": "
+    text = v["message"]["text"]
+    console.print(Text(k.ui["paste_summary"][lang].format(n=len(v["messages"])), style="bold"))
+    for i, m in enumerate(v["messages"], 1):
+        one = m["verdict"]
+        line = Text(f"  {i}. ", style="bold")
+        if m["sender"] or m["received_at"]:
+            when = m["received_at"][:16].replace("T", " ") if m["received_at"] else None
+            line.append(" ".join(x for x in (m["sender"], when) if x) + "  ", style="dim")
+        line.append(one["kind_label"], style="bold cyan")
+        line.append(f"  {k.ui['confidence'][lang]}{sep}{one['confidence']:.2f}  ")
+        line.append(f"{k.ui['risk'][lang]}{sep}")
+        line.append(f"{one['risk']}/100", style=RISK_STYLE.get(one["risk_level"], ""))
+        excerpt = " ".join(text[m["start"]:m["end"]].split())
+        if len(excerpt) > PASTE_EXCERPT:
+            excerpt = excerpt[:PASTE_EXCERPT] + "…"
+        line.append(f"  「{excerpt}」", style="dim")
+        console.print(line)
+    console.print(Text(k.ui["paste_detail"][lang].format(i=v["chosen_message"] + 1) + "\n", style="bold"))
+    render_verdict(v, k, console)
+
+
 def render_verdict(v: dict[str, Any], k: Knowledge, console: Console) -> None:
     lang = v["lang"]
 

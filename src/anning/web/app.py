@@ -77,11 +77,19 @@ class WebState:
     def k(self):
         return self.engine.k
 
-    def analyze(self, text: str, sender: str | None, at: str | None, lang: str) -> dict[str, Any]:
+    def analyze(self, text: str, sender: str | None, at: str | None, lang: str, split: bool = False) -> dict[str, Any]:
+        """The verdict dict; with ``split``, a paste of several messages is judged message by message
+        (``anning.paste``)."""
         from anning.explain import verdict_to_dict
+        from anning.paste import analyze_paste, paste_to_dict
 
         with self.lock:  # one engine shared by the server's worker threads
-            return verdict_to_dict(self.engine.analyze(text, sender, at, lang=lang))
+            v = verdict_to_dict(self.engine.analyze(text, sender, at, lang=lang))
+            pasted = analyze_paste(self.engine, text, sender, at, lang) if split else []
+        if pasted:
+            return paste_to_dict(text, pasted, self.k.scoring["kind_risk"], v["message"]["sender"],
+                                 v["message"]["received_at"])
+        return v
 
     def markdown(self, text: str) -> Markup:
         if self._md is None:
@@ -201,7 +209,7 @@ def create_app(db_path: str | Path | None = None, token: str | None = None, *, h
         else:
             try:
                 verdict = await run_in_threadpool(state.analyze, values["text"], values["sender"] or None,
-                                                  values["at"] or None, lang)
+                                                  values["at"] or None, lang, form.get("whole") != "1")
             except ValueError:
                 error = t("bad_time", lang)
         ctx: dict[str, Any] = {"form": values, "error": error, "v": verdict}
@@ -210,7 +218,12 @@ def create_app(db_path: str | Path | None = None, token: str | None = None, *, h
         return page(request, "check.html", status=400 if error else 200, **ctx)
 
     def verdict_context(v: dict[str, Any], lang: str) -> dict[str, Any]:
+        chosen = v["messages"][v["chosen_message"]] if v.get("messages") else None
         return {
+            "pasted": [present.pasted_row(v["message"]["text"], m) for m in v.get("messages", ())],
+            # what "keep as evidence" and "make a letter" take: the message shown in detail
+            "keep": ({"text": v["message"]["text"][chosen["start"]:chosen["end"]], "sender": chosen["sender"] or "",
+                      "at": (chosen["received_at"] or "")[:16]} if chosen else None),
             "segments": present.highlight_segments(v["message"]["text"], v["signals"]),
             "law_groups": present.laws_by_behaviour(v["violations"]),
             "entity_rows": entity_rows(v, state.k, lang),

@@ -57,3 +57,18 @@ def kind_description(k: Knowledge, kind: str, lang: str) -> str:
 
 def weight_text(weight: float) -> str:
     return f"{'+' if weight > 0 else ''}{weight:g}" if weight else "0"
+
+
+PASTE_EXCERPT = 60  # characters of each pasted message shown in the list
+
+
+def pasted_row(text: str, m: dict[str, Any]) -> dict[str, Any]:
+    """One message of a paste (``anning.paste.paste_to_dict``) as the check page lists it."""
+    v = m["verdict"]
+    body = text[m["start"]:m["end"]]
+    flat = " ".join(body.split())
+    at = (m["received_at"] or "")[:16]
+    return {"text": body, "excerpt": flat if len(flat) <= PASTE_EXCERPT else flat[:PASTE_EXCERPT] + "…",
+            "sender": m["sender"] or "", "at": at, "when": at.replace("T", " "), "kind": v["kind"],
+            "kind_label": v["kind_label"], "risk": v["risk"], "risk_level": v["risk_level"],
+            "risk_label": v["risk_label"]}

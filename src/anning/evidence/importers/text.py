@@ -12,18 +12,17 @@ contains blank lines is therefore split in two; use CSV or JSONL for such messag
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from anning.evidence.records import RawRecord, Rejected
+from anning.text.paste import NUMBER_ONLY as _NUMBER_ONLY
+from anning.text.paste import SENDER_LINE as _SENDER_LINE
+from anning.text.paste import TIME_LINE as _TIME_LINE
 
 from ._common import DateError, check_file, fail, parse_datetime, sniff_text_encoding
 
 FORMAT = "text"
-_NUMBER_ONLY = re.compile(r"\+?[\d][\d \-]{2,24}")
-_SENDER_LINE = re.compile(r"(?:号码|发件人|发信人|发送号码|来自|from|sender)\s*[:：]\s*(?P<v>\S.*)", re.IGNORECASE)
-_TIME_LINE = re.compile(r"(?:时间|日期|接收时间|time|date)\s*[:：]\s*(?P<v>\S.*)", re.IGNORECASE)
 
 
 def read(path: Path) -> Iterator[RawRecord | Rejected]:
