@@ -512,6 +512,34 @@ def test_anti_fraud_warning_is_not_a_scam(engine):
     assert "payment_redirect" not in v.flags
 
 
+# Scams dressed as police or anti-fraud warnings, and real warnings that describe them (written for this test).
+WARNING_AS_BAIT = [
+    "警方提醒：近期有冒充催收的诈骗。您名下网贷逾期已被立案，请立即拨打138****5678联系办案民警处理，否则将被拘留。",
+    "【反诈中心】您的网贷账户存在异常，为保障资金安全，请下载“安全助手”APP并开启屏幕共享，配合民警核查。",
+    "【金融监管局】提醒您：您的网贷账户利率不合规需注销，请下载“金融服务”APP按客服指引操作，谨防诈骗。",
+]
+REAL_WARNINGS = [
+    "【国家反诈中心】提醒：若有人称您的网贷账户异常，要求下载会议软件、开启屏幕共享配合核查的，均为诈骗。",
+    "【XX派出所】温馨提示：近期冒充网贷客服诈骗高发，如接到可疑电话请联系社区民警王警官138****1234",
+]
+
+
+@pytest.mark.parametrize("text", WARNING_AS_BAIT)
+def test_a_scam_dressed_as_a_warning_is_still_a_scam(engine, text):
+    """Anti-fraud wording must not hide a scam that tells you your own loan is in trouble and asks you to
+    call a mobile number or install an app."""
+    v = engine.analyze(text)
+    assert v.kind == "fake_collection", _explain(v)
+    assert "SCAM_WARNING_AS_BAIT" in _rules(v) and "LEGIT_ANTIFRAUD" not in _rules(v)
+
+
+@pytest.mark.parametrize("text", REAL_WARNINGS)
+def test_a_real_warning_describing_the_bait_stays_a_warning(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "other", _explain(v)
+    assert "SCAM_WARNING_AS_BAIT" not in _rules(v)
+
+
 def test_personal_quarrel_is_not_collection(engine):
     """Insult and exposure wording with no debt at all must not make a collection message."""
     v = engine.analyze("你就是个骗子，我要让你社死")
