@@ -249,6 +249,23 @@ def test_a_very_sure_model_decides_alone(tmp_path, kind):
         assert (engine._model_votes(probs, no_evidence)[kind] > 0) is allowed, p
 
 
+def test_a_blocked_debt_kind_hands_its_probability_to_its_sibling():
+    """scoring.yaml ``model.blocked_mass_to``: the model reads a collector's message to the debtor as a
+    third-party contact that no rule supports; that probability goes to the collection notice (which the
+    rules support), not to every kind left, so "other" does not win on a small share of the model's belief."""
+    engine = Engine(model=None)
+    assert engine.k.scoring["model"]["blocked_mass_to"]["third_party_contact"] == "collection_notice"
+    probs = {"third_party_contact": 0.58, "collection_notice": 0.04, "other": 0.23, "fake_collection": 0.08,
+             "debt_relief_scam": 0.07}
+    scores = {**dict.fromkeys(engine.k.kind_labels, 0.0), "collection_notice": 2.5}  # no rule for the others
+    votes = engine._model_votes(probs, scores)
+    assert votes["collection_notice"] > 1.5 and votes["other"] < 0
+    assert votes["third_party_contact"] == votes["fake_collection"] == 0.0
+    # with no rule for either debt kind, the blocked mass is spread over what is left, as before
+    spread = engine._model_votes(probs, dict.fromkeys(engine.k.kind_labels, 0.0))
+    assert spread["other"] > 3 and spread["collection_notice"] == 0.0
+
+
 @pytest.mark.parametrize("kind", ["third_party_contact", "collection_notice"])
 def test_a_sure_model_supplies_the_debt_context_but_never_the_wording(tmp_path, kind):
     """scoring.yaml ``model.supplies_context``: "帮忙转告许**回电" names no debt, so the relay rule (which

@@ -392,7 +392,8 @@ class Engine:
                      text: str | None = None, fired: frozenset[str] | None = None) -> dict[str, float]:
         """Turn the model's probabilities into votes.
 
-        Kinds the model may not choose are taken out first and the rest renormalised: a kind that
+        Kinds the model may not choose are taken out first (a kind listed in ``blocked_mass_to`` hands its
+        probability to its sibling kind there, when that one may be chosen) and the rest renormalised: a kind that
         needs rule evidence and has none, unless the model is at least ``decides_alone_from`` sure of it
         (and, for the kinds in ``decides_alone_requires``, a rule sees the debt or the scam's lever), and
         a kind the rules explicitly argue against (a repayment
@@ -416,6 +417,9 @@ class Engine:
         allowed = {kd: p for kd, p in probs.items()
                    if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or may_decide_alone(kd, p))
                    and scores.get(kd, 0.0) >= blocked}
+        for kd, sibling in conf.get("blocked_mass_to", {}).items():
+            if kd not in allowed and sibling in allowed:  # a debt read as the other debt kind is still a debt
+                allowed[sibling] += probs.get(kd, 0.0)
         total = sum(allowed.values())
         votes = {}
         for kd in probs:

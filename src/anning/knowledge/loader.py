@@ -445,6 +445,10 @@ def _check_refs(k: Knowledge) -> None:
                                               for r in refs):
             raise KnowledgeError(f"scoring.yaml: model.decides_alone_requires.{kd} must list rule ids or g:groups, "
                                  f"for a kind in decides_alone_from, got {refs!r}")
+    siblings = sc.get("model", {}).get("blocked_mass_to", {})
+    if not isinstance(siblings, dict) or any(a not in k.kind_labels or b not in k.kind_labels or a == b
+                                             for a, b in siblings.items()):
+        raise KnowledgeError(f"scoring.yaml: model.blocked_mass_to must map a kind to another kind, got {siblings!r}")
     if not isinstance(sc.get("model", {}).get("decides_alone_min_chars", 0), int):
         raise KnowledgeError("scoring.yaml: model.decides_alone_min_chars must be a whole number")
     context = sc.get("model", {}).get("supplies_context")
