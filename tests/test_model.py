@@ -3,6 +3,8 @@ the model is explained like any other signal, and it cannot silently override st
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import gzip
 import json
 import math
@@ -13,6 +15,7 @@ import pytest
 from anning.corpus import shipped_corpus
 from anning.engine import Engine, load_model
 from anning.explain import verdict_to_dict
+from anning.knowledge import Knowledge, load_knowledge
 from anning.ml.features import features, locate, prepare
 from anning.ml.model import KindModel, ModelError
 from anning.text.normalize import normalize
@@ -193,11 +196,21 @@ def test_a_sure_model_tells_the_two_scams_apart_but_never_clears_one(tmp_path):
     assert Engine().analyze(text).kind == "fake_collection"
 
 
+def _with_model_settings(**settings) -> Knowledge:
+    """The shipped knowledge with some ``scoring.yaml model`` settings changed (a copy)."""
+    k = load_knowledge()
+    scoring = copy.deepcopy(k.scoring)
+    scoring["model"].update(settings)
+    return dataclasses.replace(k, scoring=scoring)
+
+
 def test_model_alone_raises_a_scam_only_where_a_rule_sees_its_lever(tmp_path):
-    """``decides_alone_requires.fake_collection``: a model certain of a scam posing as a collector decides
-    alone only where a rule sees what such a scam pulls on (a debt, a deadline, legal pressure, a payment
-    demand, a link); a parcel notice, an advert or a greeting stays ordinary."""
-    engine = Engine(model=_certain_model(tmp_path, "fake_collection"))
+    """``decides_alone_requires.fake_collection``: a model sure of a scam posing as a collector (but less
+    than ``decides_alone_certain_from``, switched off here) decides alone only where a rule sees what such
+    a scam pulls on (a debt, a deadline, legal pressure, a payment demand, a link); a parcel notice, an
+    advert or a greeting stays ordinary."""
+    engine = Engine(_with_model_settings(decides_alone_certain_from={}),
+                    model=_certain_model(tmp_path, "fake_collection"))
     levers = engine.k.scoring["model"]["decides_alone_requires"]["fake_collection"]
     assert "g:debt_context" in levers and "URL_LINK" in levers
     for text in ("您的快递已到驿站，请凭取件码 3-2-118 领取。", "今晚一起吃饭吗", "你好，请问是张先生吗",
@@ -211,12 +224,36 @@ def test_model_alone_raises_a_scam_only_where_a_rule_sees_its_lever(tmp_path):
         assert (v.kind, v.decided_by) == ("fake_collection", "model"), text
 
 
+def test_a_certain_model_decides_alone_and_the_shipped_one_is_never_that_sure_of_ordinary_messages(tmp_path):
+    """``decides_alone_certain_from``: from this probability, in a text of at least
+    ``decides_alone_certain_min_chars`` characters, the model decides a scam posing as a collector or a
+    third-party contact with no rule seeing its lever or the debt (rules that argue against the kind still
+    block it). The shipped model is never that sure of the ordinary examples the lever rule is there for."""
+    model = load_knowledge().scoring["model"]
+    certain, min_chars = model["decides_alone_certain_from"], model["decides_alone_certain_min_chars"]
+    assert all(0.9 <= p < 1.0 for p in certain.values()) and min_chars >= 10
+    sure = Engine(model=_certain_model(tmp_path, "fake_collection"))
+    v = sure.analyze("小周在吗？我是公司财务王姐，老板让我找你")  # no rule sees a lever here
+    assert (v.kind, v.decided_by) == ("fake_collection", "model")
+    assert sure.analyze("小周在吗").kind == "other"  # too short to be sure of anything
+    relay = Engine(model=_certain_model(tmp_path, "third_party_contact"))
+    assert relay.analyze("老妹儿 你哥搁哪儿呢 打电话也不接 有急事找他").kind == "third_party_contact"
+    for greeting in ("你好", "你好，请问是张先生吗"):  # the shipped model is 0.95-0.98 sure of these
+        assert relay.analyze(greeting).kind == "other", greeting
+    shipped = Engine()
+    for text in ("您的快递已到驿站，请凭取件码 3-2-118 领取。", "今晚一起吃饭吗", "你好，请问是张先生吗",
+                 "尊敬的用户，请您在更换SIM卡前妥善处理原卡已开通的应用。", "在吗", "晚点给你回电话"):
+        v = shipped.analyze(text)
+        assert v.kind == "other", (text, v.kind_scores)
+
+
 def test_ordinary_is_not_a_confident_verdict_when_the_model_reads_a_scam(tmp_path):
     """scoring.yaml ``confidence.other_capped_by_model``: where no rule sees a lever, a model certain of a
     scam cannot make the message one, but the verdict "ordinary" then carries the lowest confidence."""
     text = "你好，请问是张先生吗"
     floor = Engine().k.scoring["confidence"]["min"]
-    doubted = Engine(model=_certain_model(tmp_path, "fake_collection")).analyze(text)
+    doubted = Engine(_with_model_settings(decides_alone_certain_from={}),
+                     model=_certain_model(tmp_path, "fake_collection")).analyze(text)
     assert doubted.kind == "other" and doubted.confidence == floor
     agreed = Engine(model=_certain_model(tmp_path, "other")).analyze(text)
     assert agreed.kind == "other" and agreed.confidence > 0.8
@@ -298,8 +335,10 @@ def test_a_third_party_reading_decides_alone_only_where_a_rule_sees_the_debt(tmp
     """``decides_alone_requires``: a model certain of a third-party contact decides alone only in a text
     where a rule sees a debt, a collector at work (a collection rule or a threat), or someone being looked
     for through the reader (TP_SEEKS_PERSON: where they live, whether they are back, their new number,
-    "找他有点事"); a greeting, or a person who wants the reader themself, stays ordinary."""
-    engine = Engine(model=_certain_model(tmp_path, "third_party_contact"))
+    "找他有点事"); a greeting, or a person who wants the reader themself, stays ordinary. (Below
+    ``decides_alone_certain_from``, switched off here: see the test above.)"""
+    engine = Engine(_with_model_settings(decides_alone_certain_from={}),
+                    model=_certain_model(tmp_path, "third_party_contact"))
     assert engine.k.scoring["model"]["decides_alone_requires"]["third_party_contact"] == [
         "DEBT_CONTEXT", "g:collection", "TP_SEEKS_PERSON", "g:threat"]
     threat = engine.analyze("他再不出面，我们只能去他单位了")

@@ -409,10 +409,16 @@ class Engine:
         alone = conf.get("decides_alone_from", {})  # kind → probability from which it needs no rule evidence
         min_chars = conf.get("decides_alone_min_chars", 0)
         requires = conf.get("decides_alone_requires", {})
+        certain = conf.get("decides_alone_certain_from", {})  # kind → from here no rule need see the lever
+        certain_chars = conf.get("decides_alone_certain_min_chars", 0)
+
+        def is_certain(kind: str, p: float) -> bool:  # "你好": the model is sure of far too much in it
+            return p >= certain.get(kind, 2.0) and (text is None or _has_content(text, certain_chars))
 
         def may_decide_alone(kind: str, p: float) -> bool:  # "是": too little text to know anything alone
             return (p >= alone.get(kind, 2.0) and (text is None or _has_content(text, min_chars))
-                    and (fired is None or kind not in requires or self._fired_any(fired, requires[kind])))
+                    and (fired is None or kind not in requires or is_certain(kind, p)
+                         or self._fired_any(fired, requires[kind])))
 
         allowed = {kd: p for kd, p in probs.items()
                    if (scores.get(kd, 0.0) >= needs.get(kd, float("-inf")) or may_decide_alone(kd, p))

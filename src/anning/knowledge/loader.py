@@ -445,6 +445,13 @@ def _check_refs(k: Knowledge) -> None:
                                               for r in refs):
             raise KnowledgeError(f"scoring.yaml: model.decides_alone_requires.{kd} must list rule ids or g:groups, "
                                  f"for a kind in decides_alone_from, got {refs!r}")
+    certain = sc.get("model", {}).get("decides_alone_certain_from", {})
+    if not isinstance(certain, dict) or set(certain) - set(alone) or not all(0.5 <= float(v) <= 1
+                                                                           for v in certain.values()):
+        raise KnowledgeError(f"scoring.yaml: model.decides_alone_certain_from must map kinds of decides_alone_from "
+                             f"to probabilities from 0.5 to 1, got {certain!r}")
+    if not isinstance(sc.get("model", {}).get("decides_alone_certain_min_chars", 0), int):
+        raise KnowledgeError("scoring.yaml: model.decides_alone_certain_min_chars must be a whole number")
     siblings = sc.get("model", {}).get("blocked_mass_to", {})
     if not isinstance(siblings, dict) or any(a not in k.kind_labels or b not in k.kind_labels or a == b
                                              for a, b in siblings.items()):
