@@ -395,7 +395,8 @@ class Engine:
         Kinds the model may not choose are taken out first (a kind listed in ``blocked_mass_to`` hands its
         probability to its sibling kind there, when that one may be chosen) and the rest renormalised: a kind that
         needs rule evidence and has none, unless the model is at least ``decides_alone_from`` sure of it
-        (and, for the kinds in ``decides_alone_requires``, a rule sees the debt or the scam's lever), and
+        (and, for the kinds in ``decides_alone_requires``, a rule sees the debt or the scam's lever, unless
+        the model is at least ``decides_alone_certain_from`` sure in a text of ``decides_alone_certain_min_chars``), and
         a kind the rules explicitly argue against (a repayment
         confirmation, an anti-fraud warning). A probability p then becomes weight·(2p − 1) — +weight
         when certain, 0 at a coin toss — with the smaller against_weight below p = 0.5 so the model cannot

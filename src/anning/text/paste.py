@@ -35,7 +35,7 @@ SENDER_STAMP_LINE = re.compile(rf"{_SENDER}\s+\[?{_STAMP}\]?")
 # a message's first line carrying its header: "[2026-11-20 09:15] text" or "2026-11-20 09:15 10690000123: text"
 BRACKET_PREFIX = re.compile(rf"\[{_STAMP}\]\s*(?:{_SENDER}\s*)?[:：]?\s*(?=\S)")
 SENDER_PREFIX = re.compile(rf"{_STAMP}\s+{_SENDER}\s*[:：]\s*(?=\S)")
-SIGNATURE = re.compile(r"^\s*【(?P<a>[^【】\n]{2,16})】|【(?P<b>[^【】\n]{2,16})】\s*$")
+SIGNATURE = re.compile(r"^\s*【[^【】\n]{2,16}】|【[^【】\n]{2,16}】\s*$")  # at a block's start or end
 MAX_SENDER = 40  # a longer "来自：…" line is text, not a header
 MIN_SIGNED_TEXT = 10  # letters (CJK or Latin) besides the signature for a block to count as a message of its own
 
@@ -58,7 +58,6 @@ class _Draft:
     received_at: str | None = None
     start: int = -1
     end: int = -1
-    after_blank: bool = False
 
 
 def split_paste(text: str) -> list[Piece]:
