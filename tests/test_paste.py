@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from anning.paste import analyze_paste, most_serious, paste_to_dict
+from anning.paste import analyze_paste, check_to_dict, most_serious, paste_to_dict
 from anning.text.paste import split_paste
 
 NOTICE = "【借呗】您的借款已逾期3天，请登录支付宝还款。"
@@ -102,3 +102,12 @@ def test_check_judges_a_paste_message_by_message(cli):
     assert human.returncode == 0, human.stderr
     assert "这段文字里有 3 条短信" in human.stdout and "最需要注意的第 3 条" in human.stdout
     assert "10690000123 2026-11-20 09:15" in human.stdout
+
+
+def test_check_to_dict_splits_only_when_asked_and_only_a_paste(engine):
+    split = check_to_dict(engine, WITH_HEADERS)
+    whole = check_to_dict(engine, WITH_HEADERS, split=False)
+    assert len(split["messages"]) == 3 and "messages" not in whole
+    assert whole["message"]["text"] == split["message"]["text"] == WITH_HEADERS
+    single = check_to_dict(engine, NOTICE)
+    assert "messages" not in single and single["kind"] == "collection_notice"

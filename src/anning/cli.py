@@ -78,25 +78,19 @@ def check(text: str | None, sender: str | None, received_at: str | None, as_json
             _fail("no message given: pass TEXT or pipe it on standard input")
         text = sys.stdin.read().rstrip("\n")
     from anning.engine import Engine
-    from anning.explain import verdict_to_dict
-    from anning.paste import analyze_paste, paste_to_dict
+    from anning.paste import check_to_dict
 
     engine = Engine(lang=lang, model=_model_choice(no_model, model_path), personal=_personal(no_personal))
     try:
-        verdict = engine.analyze(text, sender, received_at)
-        pasted = [] if no_split else analyze_paste(engine, text, sender, received_at)
+        data = check_to_dict(engine, text, sender, received_at, split=not no_split)
     except ValueError as exc:
         _fail(f"--at is not an ISO time ({exc})" if received_at else str(exc))
-    data = verdict_to_dict(verdict)
-    if pasted:
-        data = paste_to_dict(text, pasted, engine.k.scoring["kind_risk"], data["message"]["sender"],
-                             data["message"]["received_at"])
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     from anning.render import render_paste, render_verdict
 
-    (render_paste if pasted else render_verdict)(data, engine.k, _console())
+    (render_paste if "messages" in data else render_verdict)(data, engine.k, _console())
 
 
 @main.command()

@@ -98,3 +98,17 @@ def paste_to_dict(text: str, messages: list[PastedMessage], kind_risk: dict[str,
     top["messages"] = listed
     top["chosen_message"] = chosen
     return top
+
+
+def check_to_dict(engine: Engine, text: str, sender: str | None = None, received_at: str | None = None,
+                  lang: str | None = None, split: bool = True) -> dict[str, Any]:
+    """What ``anning check`` and the web page show: the verdict dict of ``text``, or, when ``split`` and the
+    text is a paste of several messages, ``paste_to_dict`` of them. Raises what ``Engine.analyze`` raises."""
+    from anning.explain import verdict_to_dict
+
+    whole = verdict_to_dict(engine.analyze(text, sender, received_at, lang=lang))
+    pasted = analyze_paste(engine, text, sender, received_at, lang) if split else []
+    if not pasted:
+        return whole
+    return paste_to_dict(text, pasted, engine.k.scoring["kind_risk"], whole["message"]["sender"],
+                         whole["message"]["received_at"])

@@ -79,17 +79,11 @@ class WebState:
 
     def analyze(self, text: str, sender: str | None, at: str | None, lang: str, split: bool = False) -> dict[str, Any]:
         """The verdict dict; with ``split``, a paste of several messages is judged message by message
-        (``anning.paste``)."""
-        from anning.explain import verdict_to_dict
-        from anning.paste import analyze_paste, paste_to_dict
+        (``anning.paste.check_to_dict``)."""
+        from anning.paste import check_to_dict
 
         with self.lock:  # one engine shared by the server's worker threads
-            v = verdict_to_dict(self.engine.analyze(text, sender, at, lang=lang))
-            pasted = analyze_paste(self.engine, text, sender, at, lang) if split else []
-        if pasted:
-            return paste_to_dict(text, pasted, self.k.scoring["kind_risk"], v["message"]["sender"],
-                                 v["message"]["received_at"])
-        return v
+            return check_to_dict(self.engine, text, sender, at, lang, split)
 
     def markdown(self, text: str) -> Markup:
         if self._md is None:
