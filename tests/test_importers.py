@@ -385,6 +385,26 @@ def test_text_blocks(tmp_path):
         list(read_export(path))
 
 
+def test_text_screenful_without_blank_lines_is_split_at_each_header(tmp_path):
+    path = tmp_path / "screen.txt"
+    path.write_text("[2026-11-20 09:15] 10690000123: 【速借钱包】您的借款已逾期3天，请今日还款。\n"
+                    "[2026-11-20 21:40] 17012345678：你不还钱我们就去你单位\n"
+                    "真的会去\n"
+                    "号码：95588\n时间：2026-11-21 08:02\n您尾号1234的账户支出100元\n\n"
+                    "2026-11-22 10:00 13800138000: 妈，我周末回家\n"
+                    "这一段没有号码\n", encoding="utf-8")
+    got = records(path)
+    assert [(r.sender, r.received_at, r.text) for r in got] == [
+        ("10690000123", "2026-11-20T09:15:00+08:00", "【速借钱包】您的借款已逾期3天，请今日还款。"),
+        ("17012345678", "2026-11-20T21:40:00+08:00", "你不还钱我们就去你单位\n真的会去"),
+        ("95588", "2026-11-21T08:02:00+08:00", "您尾号1234的账户支出100元"),
+        ("13800138000", "2026-11-22T10:00:00+08:00", "妈，我周末回家\n这一段没有号码"),
+    ]
+    assert [r.source_ref for r in got] == ["block 1 (line 1), message 1", "block 1 (line 2), message 2",
+                                           "block 1 (line 4), message 3", "block 2 (line 8)"]
+    assert got[2].raw["block"] == "号码：95588\n时间：2026-11-21 08:02\n您尾号1234的账户支出100元"
+
+
 # -- detection and whole-file errors -------------------------------------------------------------
 def test_detection_ignores_misleading_suffixes(tmp_path):
     assert detect_format(write_android_xml(tmp_path / "backup.txt", MESSAGES)) == "android-xml"

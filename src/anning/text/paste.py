@@ -148,9 +148,14 @@ def _header(line: str, block_start: bool, time_follows: bool) -> tuple[str | Non
         return _number(m["sender"]), _iso(m), None
     if NUMBER_ONLY.fullmatch(line) and (block_start or time_follows):
         return _number(line), None, None
-    if m := BRACKET_PREFIX.match(line) or SENDER_PREFIX.match(line):
-        return _number(m["sender"]), _iso(m), m.end()
-    return None
+    return line_prefix(line)
+
+
+def line_prefix(line: str) -> tuple[str | None, str | None, int] | None:
+    """(sender, ISO time, where the text starts) when ``line`` opens with a one-line header
+    (``[2026-11-20 09:15] 10690000123: …`` or ``2026-11-20 09:15 10690000123: …``), else None."""
+    m = BRACKET_PREFIX.match(line) or SENDER_PREFIX.match(line)
+    return (_number(m["sender"]), _iso(m), m.end()) if m else None
 
 
 def _clashes(draft: _Draft, header: tuple[str | None, str | None, int | None]) -> bool:

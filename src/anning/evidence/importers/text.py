@@ -19,6 +19,7 @@ from anning.evidence.records import RawRecord, Rejected
 from anning.text.paste import NUMBER_ONLY as _NUMBER_ONLY
 from anning.text.paste import SENDER_LINE as _SENDER_LINE
 from anning.text.paste import TIME_LINE as _TIME_LINE
+from anning.text.paste import line_prefix, split_paste
 
 from ._common import DateError, check_file, fail, parse_datetime, sniff_text_encoding
 
@@ -45,17 +46,32 @@ def _read(path: Path, encoding: str) -> Iterator[RawRecord | Rejected]:
                 continue
             if block:
                 count += 1
-                yield _record(block, count, start)
+                yield from _records(block, count, start)
                 block = []
         if block:
             count += 1
-            yield _record(block, count, start)
+            yield from _records(block, count, start)
     if count == 0:
         raise fail("文件只有空白，没有短信", "the file contains only blank lines", path)
 
 
-def _record(lines: list[str], count: int, start: int) -> RawRecord | Rejected:
-    ref = f"block {count} (line {start})"
+def _records(lines: list[str], count: int, start: int) -> Iterator[RawRecord | Rejected]:
+    """The block's messages: usually one; several when it holds several headed messages."""
+    block = "\n".join(lines)
+    pieces = split_paste(block)
+    if not pieces:
+        yield _record(lines, f"block {count} (line {start})")
+        return
+    head = 0
+    for number, piece in enumerate(pieces, 1):
+        # the piece's own header lines (and a one-line header's prefix) run from the previous piece's end
+        first_line = block.count("\n", 0, head) + (block[head:head + 1] == "\n")
+        yield _record(block[head:piece.end].strip("\n").split("\n"),
+                      f"block {count} (line {start + first_line}), message {number}")
+        head = piece.end
+
+
+def _record(lines: list[str], ref: str) -> RawRecord | Rejected:
     sender: str | None = None
     when: str | None = None
     header: dict[str, str] = {}
@@ -73,6 +89,13 @@ def _record(lines: list[str], count: int, start: int) -> RawRecord | Rejected:
             except DateError as exc:
                 return Rejected(ref, str(exc))
         else:
+            if prefix := line_prefix(line):  # "[2026-11-20 09:15] 10690000123: text"
+                body[0] = line[prefix[2]:]
+                if prefix[0] and sender is None:
+                    sender = header["sender"] = prefix[0]
+                if prefix[1] and when is None:
+                    header["received_at"] = prefix[1]
+                    when = parse_datetime(prefix[1])
             break
         body.pop(0)
     text = "\n".join(body).strip()
