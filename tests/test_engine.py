@@ -540,6 +540,31 @@ def test_a_real_warning_describing_the_bait_stays_a_warning(engine, text):
     assert "SCAM_WARNING_AS_BAIT" not in _rules(v)
 
 
+# A bank's own hardship plan through its official channel, and a paid agent dressed the same (written for this test).
+CREDITOR_HARDSHIP = [
+    "【民生银行】您的信用卡已逾期3期，如确有困难，可通过全民生活App“还款-个性化分期”申请，最长60期，本行不委托任何第三方。",
+    "【某消费金融】您的逾期账户可申请减免部分罚息，一次性结清仅需还本金5,400元，活动截至月底，详询官方客服。",
+]
+HARDSHIP_AGENTS = [
+    "【民生银行】您的信用卡已逾期，可申请个性化分期，名额有限，请添加专员微信 ms0601 办理，手续费300元。",
+    "信用卡逾期可申请个性化分期60期，官方渠道办理，成功率98%，加v：fq2026 一对一服务",
+]
+
+
+@pytest.mark.parametrize("text", CREDITOR_HARDSHIP)
+def test_the_creditors_own_hardship_plan_is_a_notice_not_a_relief_scam(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "collection_notice", _explain(v)
+    assert "LEGIT_CREDITOR_HARDSHIP" in _rules(v)
+
+
+@pytest.mark.parametrize("text", HARDSHIP_AGENTS)
+def test_a_paid_agent_selling_the_same_plan_stays_a_relief_scam(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "debt_relief_scam", _explain(v)
+    assert "LEGIT_CREDITOR_HARDSHIP" not in _rules(v)
+
+
 def test_personal_quarrel_is_not_collection(engine):
     """Insult and exposure wording with no debt at all must not make a collection message."""
     v = engine.analyze("你就是个骗子，我要让你社死")
