@@ -157,6 +157,8 @@ def test_bad_time_raises_value_error(engine):
     ("13812345678", "mobile", "SENDER_PERSONAL_MOBILE"),
     ("+86 138 1234 5678", "mobile", "SENDER_PERSONAL_MOBILE"),
     ("+447700900123", "international", "SENDER_INTERNATIONAL"),
+    ("+852 2810 1199", "hong_kong_macau_taiwan", "SENDER_HMT"),
+    ("+886227190033", "hong_kong_macau_taiwan", "SENDER_HMT"),
     ("招商银行", "alphanumeric", "SENDER_ALPHANUMERIC"),
     ("021-60550260", "fixed_line", "SENDER_FIXED_LINE"),
 ])
@@ -169,6 +171,16 @@ def test_sender_class(engine, sender, sender_type, signal):
     assert ent["label"] and ent["proves"]
     assert signal in _rules(v)
     assert [h.signal.rule for h in v.hits if h.signal.detector == "sender"] == [signal]
+
+
+def test_a_hong_kong_bank_writing_to_a_local_customer_is_not_a_scam_from_abroad(engine):
+    """A +852 number is local to someone in Hong Kong; the same number writing about a mainland 网贷 is not."""
+    local = engine.analyze("【恒生銀行】陳先生，閣下信用卡戶口已逾期，結欠HK$8,920.55，請即致電本行查詢還款安排。",
+                           "+85228101199")
+    assert local.kind == "collection_notice", _explain(local)
+    assert {"SCAM_INSTITUTION_FROM_MOBILE", "DEBT_FROM_SUSPECT_SENDER"}.isdisjoint(_rules(local))
+    mainland = engine.analyze("【德信律师事务所】您的网贷欠款已转交本所处理，请今日内联系本所结清。", "+85266301928")
+    assert "SCAM_LAWFIRM_ABROAD" in _rules(mainland) and mainland.kind == "fake_collection", _explain(mainland)
 
 
 def test_mobile_carrier_by_prefix_equals_the_full_lookup():
