@@ -577,6 +577,30 @@ def test_a_paid_agent_selling_the_same_plan_stays_a_relief_scam(engine, text):
     assert "LEGIT_CREDITOR_HARDSHIP" not in _rules(v)
 
 
+# The creditor going to a court or the credit bureau, and a "court" demanding payment itself (written for this test).
+CREDITOR_GOES_TO_COURT = [
+    "借你的两万块拖了快一年，转账记录和借条我都留着，月底前再不还我就直接去法院起诉你。",
+    "【某消费金融】您的借款已逾期，我司已依法将逾期信息报送至中国人民银行征信中心，请通过官方APP还款。",
+]
+COURT_DEMANDS_PAYMENT = [
+    "我们是区人民法院执行局的，你的网贷案子今天必须结清，把欠款转到专员给你的账户上，否则明天拘留。",
+]
+
+
+@pytest.mark.parametrize("text", CREDITOR_GOES_TO_COURT)
+def test_a_creditor_saying_it_will_go_to_court_is_not_a_fake_court(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "collection_notice", _explain(v)
+    assert "SCAM_AUTHORITY_DEMAND" not in _rules(v)
+
+
+@pytest.mark.parametrize("text", COURT_DEMANDS_PAYMENT)
+def test_a_court_demanding_payment_itself_stays_a_scam(engine, text):
+    v = engine.analyze(text)
+    assert v.kind == "fake_collection", _explain(v)
+    assert "SCAM_AUTHORITY_DEMAND" in _rules(v)
+
+
 def test_personal_quarrel_is_not_collection(engine):
     """Insult and exposure wording with no debt at all must not make a collection message."""
     v = engine.analyze("你就是个骗子，我要让你社死")
