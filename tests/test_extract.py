@@ -40,6 +40,25 @@ def test_amounts(text, value, evidence):
     assert items[0]["currency"] == "CNY"
 
 
+@pytest.mark.parametrize(("text", "evidence", "value", "currency"), [
+    ("【恒生銀行】閣下信用卡結欠HK$8,920.55已逾期", "HK$8,920.55", 8920.55, "HKD"),
+    ("您的信用卡結欠MOP 6,320.00已逾期", "MOP 6,320.00", 6320.0, "MOP"),
+    ("本期應繳總額NT$12,480，繳款截止日3/15", "NT$12,480", 12480.0, "TWD"),
+    ("还差3000港币没还", "3000港币", 3000.0, "HKD"),
+    ("TNB: Bil elektrik RM 245.60 telah tertunggak", "RM 245.60", 245.6, "MYR"),
+    ("Please pay S$486.20 via PayNow", "S$486.20", 486.2, "SGD"),
+    ("欠你500美元", "500美元", 500.0, "USD"),
+    ("your share is $20", "$20", 20.0, None),  # a bare "$" names no currency
+])
+def test_amounts_in_other_currencies(text, evidence, value, currency):
+    items = _run(extract.amounts, text)
+    assert [(it["text"], it["value"], it["currency"]) for it in items] == [(evidence, value, currency)], items
+
+
+def test_no_currency_inside_a_word():
+    assert _run(extract.amounts, "please confirm 3 items") == []
+
+
 def test_several_amounts_in_order():
     text = "本金5000元，罚息120.5元，合计5,120.50元"
     items = _run(extract.amounts, text)

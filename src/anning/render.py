@@ -171,6 +171,15 @@ def _render_entities(v, k, console, lang, ui, sep) -> None:
         console.print(Text(f"  {s['proves']}", style="dim"))
 
 
+def _amount_value(amount: dict[str, Any], k: Knowledge, lang: str) -> str:
+    """" (= 8920.55 港元)": the amount read as a number, in its currency when the message says which."""
+    currency = amount.get("currency")
+    if not currency:
+        return f" (= {amount['value']:g})"
+    name = k.ui.get("currency_" + currency, {}).get(lang, currency)
+    return f" (= {amount['value']:g} {name})" if lang == "zh" else f" (= {name} {amount['value']:g})"
+
+
 def entity_rows(v: dict[str, Any], k: Knowledge, lang: str) -> list[tuple[str, str]]:
     """(label, value) rows of what was found, worded as the terminal shows them."""
     e = v["entities"]
@@ -184,7 +193,7 @@ def entity_rows(v: dict[str, Any], k: Knowledge, lang: str) -> list[tuple[str, s
         for it in items:
             s = it["text"]
             if key == "amounts" and it.get("value") is not None:
-                s += f" (= {it['value']:g} 元)" if lang == "zh" else f" (= CNY {it['value']:g})"
+                s += _amount_value(it, k, lang)
             elif key == "days_overdue" and it.get("days") is not None:
                 s += f" ({it['days']})"
             elif key in ("phones", "accounts") and it.get("type"):

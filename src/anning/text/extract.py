@@ -17,10 +17,18 @@ _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰贰叁肆
 _CN_NUM = f"[{_CN_DIGITS}]+"
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 
+# Currencies as written (normalised: lower case, simplified) → ISO code; a bare "$" says no more than "dollars".
+_CURRENCY = {"¥": "CNY", "￥": "CNY", "人民币": "CNY", "rmb": "CNY", "元": "CNY", "块": "CNY", "圆": "CNY",
+             "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD", "nt$": "TWD", "ntd": "TWD", "twd": "TWD",
+             "新台币": "TWD", "台币": "TWD", "mop": "MOP", "mop$": "MOP", "澳门币": "MOP", "澳门元": "MOP",
+             "s$": "SGD", "sgd": "SGD", "新币": "SGD", "rm": "MYR", "myr": "MYR", "马币": "MYR", "令吉": "MYR",
+             "us$": "USD", "usd": "USD", "美元": "USD", "$": None}
+_CUR_WORD = "港币|港元|新台币|台币|澳门币|澳门元|新币|马币|令吉|美元"
 _AMOUNT = DualPattern(re.compile(
-    rf"(?:(?P<cur>[¥￥$]|人民币|rmb)\s*(?P<n1>{_NUM})(?P<u1>万|千|w|k)?(?:元|块|圆)?(?:整)?"
-    rf"|(?<![\d,.])(?P<n2>{_NUM})\s*(?P<u2>万|千|百|w|k)?\s*(?:元|块|圆)(?:整)?"
-    rf"|(?:人民币)?(?P<n3>{_CN_NUM})(?:元|块|圆)(?:整)?"
+    rf"(?:(?P<cur>(?<![a-z])(?:hk\$|hkd|nt\$|ntd|twd|mop\$?|s\$|sgd|rm|myr|us\$|usd)|[¥￥$]|人民币|rmb|{_CUR_WORD})"
+    rf"\s*(?P<n1>{_NUM})(?P<u1>万|千|w|k)?(?:元|块|圆)?(?:整)?"
+    rf"|(?<![\d,.])(?P<n2>{_NUM})\s*(?P<u2>万|千|百|w|k)?\s*(?P<sfx>元|块|圆|{_CUR_WORD})(?:整)?"
+    rf"|(?:人民币)?(?P<n3>{_CN_NUM})(?P<sfx3>元|块|圆|{_CUR_WORD})(?:整)?"
     rf"|(?<![\d,.])(?P<n4>{_NUM})(?P<u4>万|千)(?=[^\d年月日天]|$))"
 ))
 _MULT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "百": 100}
@@ -76,8 +84,8 @@ _MASKED_NAME = DualPattern(re.compile(
 # Guards: each pattern below needs one of these characters (or strings) to match at all, so a text
 # without them skips the regex. They only save time; the results are the same.
 _HAS_DIGIT = re.compile(r"\d").search
-_AMOUNT_CHARS = frozenset("¥￥$元块圆万千")  # alternatives 2–4 need 元/块/圆 or 万/千; 1 a currency sign,
-# "人民币" or "rmb"
+_AMOUNT_CHARS = frozenset("¥￥$元块圆万千币吉")  # alternatives 2–4 need 元/块/圆/a currency word or 万/千;
+_AMOUNT_WORDS = ("人民币", "rmb", "hkd", "ntd", "twd", "mop", "sgd", "rm", "myr", "usd")  # 1 a sign or a currency
 _SIGNATURE_CHARS = frozenset("【[】]")
 _MASK_CHARS = frozenset("*某x○")
 
@@ -103,7 +111,7 @@ def chinese_number(token: str) -> float | None:
 
 def amounts(nt: NormalizedText) -> list[dict[str, Any]]:
     text = nt.text
-    if _AMOUNT_CHARS.isdisjoint(text) and "人民币" not in text and "rmb" not in text:
+    if _AMOUNT_CHARS.isdisjoint(text) and not any(w in text for w in _AMOUNT_WORDS):
         return []
     out = []
     for m in _AMOUNT.finditer(nt.text):
@@ -122,7 +130,8 @@ def amounts(nt: NormalizedText) -> list[dict[str, Any]]:
             continue
         d = _span_dict(nt, m.start(), m.end())
         d["value"] = round(value, 2)
-        d["currency"] = "CNY"
+        written = m.group("cur") or m.group("sfx") or m.group("sfx3")
+        d["currency"] = _CURRENCY[written] if written else "CNY"  # 3.2万 with no sign: in China, yuan
         out.append(d)
     return out
 
