@@ -97,7 +97,8 @@ def test_corpus_no_scam_called_genuine(corpus_reports, name):
 # test-9 (blind, 0.912 that evening; 2 of 95 scams called genuine) 2026-11-23.
 # test-10 (blind, 0.900 at the start of that night, 0.908 at its end; 0 of 95 scams called genuine).
 # test-11 (blind, 2026-11-23 late night: 0.921 with the build of the session's start, 0.929 when added; 0 of
-# 100 scams called genuine).
+# 100 scams called genuine). test-12 (blind, same session: 0.943 with the start build, 0.942 when added; 1 of 100
+# scams called genuine).
 HOLDOUT_FLOORS = {
     "holdout.jsonl": {"macro_f1": 0.89, "scams_called_genuine_share": 0.05},
     "test-2.jsonl": {"macro_f1": 0.88, "scams_called_genuine_share": 0.05},
@@ -113,6 +114,7 @@ HOLDOUT_FLOORS = {
     "test-9.jsonl": {"macro_f1": 0.86, "scams_called_genuine_share": 0.05},
     "test-10.jsonl": {"macro_f1": 0.85, "scams_called_genuine_share": 0.05},
     "test-11.jsonl": {"macro_f1": 0.87, "scams_called_genuine_share": 0.05},
+    "test-12.jsonl": {"macro_f1": 0.89, "scams_called_genuine_share": 0.05},
 }
 
 
