@@ -570,6 +570,11 @@ BOUNDARIES = [
      "collection_notice", "SCAM_AUTHORITY_DEMAND", False),
     ("我们是区人民法院执行局的，你的网贷案子今天必须结清，把欠款转到专员给你的账户上，否则明天拘留。",
      "fake_collection", "SCAM_AUTHORITY_DEMAND", True),
+    # the anti-fraud centre's name on your "frozen loan" with a throwaway link, and a lesson quoting such a text
+    ("【国家反诈中心】您名下的京东金条账户存在异常，需在今晚12点前注销，否则影响征信，请点击 jd-zx.top/zx 处理",
+     "fake_collection", "SCAM_WARNING_AS_BAIT", True),
+    ("防骗小贴士｜骗子短信常写：“您的借呗账户异常，点击 jb-zx.top 处理”，正规平台不会这样发链接，请勿点击。",
+     "other", "SCAM_WARNING_AS_BAIT", False),
 ]
 
 
