@@ -183,6 +183,25 @@ def test_a_hong_kong_bank_writing_to_a_local_customer_is_not_a_scam_from_abroad(
     assert "SCAM_LAWFIRM_ABROAD" in _rules(mainland) and mainland.kind == "fake_collection", _explain(mainland)
 
 
+@pytest.mark.parametrize(("plain", "spelt"), [
+    ("您的网贷已逾期57天，今天不处理明天直接起诉，请把钱转到负责人个人账户 6222 **** 1234",
+     "您的wd已yq 57天，今天不处理明天直接qs，请把钱转到负责人个人账户 6222 **** 1234"),
+    ("您在我们APP的借款已逾期，但APP已下架，请加客服QQ 2***0088 获取新的还款方式",
+     "您在我们APP的jk已yq，但APP已下架，请加kfQQ 2***0088 获取新的还款方式"),
+    ("征信修复，逾期记录消除，当天见效，加微信 zxkf2026 咨询", "zxxf，逾qi记录消除，当天见效，加v信 zxkf2026 咨询"),
+])
+def test_keywords_written_in_letters_are_read_as_the_keywords(engine, plain, spelt):
+    """yq for 逾期, 征xin for 征信, v信 for 微信: the verdict is the plain message's, and a signal points at the
+    letters that were written."""
+    a, b = engine.analyze(plain), engine.analyze(spelt)
+    assert b.kind == a.kind and b.kind in ("fake_collection", "debt_relief_scam"), _explain(b)
+    assert set(a.flags) <= set(b.flags), (a.flags, b.flags)
+    respelled = next(h.signal for h in b.hits if h.signal.rule == "TEXT_RESPELLED")
+    assert all(spelt[s.start:s.end] == s.text for s in respelled.spans)
+    assert {s.text for s in respelled.spans} & {"yq", "逾qi"}
+    assert "TEXT_RESPELLED" not in _rules(a)
+
+
 def test_mobile_carrier_by_prefix_equals_the_full_lookup():
     """The carrier is looked up once per five-digit prefix: that must equal phonenumbers' own answer
     for every number (random numbers across all 1x prefixes, each checked against a fresh lookup)."""

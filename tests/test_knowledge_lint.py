@@ -20,7 +20,7 @@ from anning.knowledge import KnowledgeError, load_knowledge
 from anning.knowledge.loader import BINDING_LEVELS
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "anning" / "data"
-CODE_DETECTORS = {"sender", "urls", "clock", "platforms"}
+CODE_DETECTORS = {"sender", "urls", "clock", "platforms", "spellings"}
 # "model" (the learned classifier's signal) and "personal" (the user's own rules) are emitted by the engine.
 DETECTORS = {"rules", *CODE_DETECTORS, "model", "personal"}
 

@@ -35,7 +35,7 @@ CASES = [
     ("HELLO 世界", "hello 世界", "hello"),
     # letters and digits spelt out one by one are joined; a wider gap stays a word gap
     ("h t t p s : / / a b . c o m", "https://ab.com", "ab.com"),
-    ("加V x : a b 1 2 3", "加vx:ab123", "vx:ab123"),
+    ("加V x : a b 1 2 3", "加微信:ab123", "ab123"),
     ("Ｑ Ｑ ２ ８ ８ １", "qq2881", "qq2881"),
     ("c r e d i t  r e p a i r", "credit  repair", "repair"),
     ("卡号6 2 1 7 **** 3 3 0 8", "卡号6217 **** 3308", "3308"),
@@ -43,6 +43,12 @@ CASES = [
     # homophones written instead of a keyword (data/variants.yaml)
     ("您已鱼期，上正信", "您已逾期,上征信", "逾期"),
     ("加威信处理", "加微信处理", "加微信"),
+    # keywords written in letters: initials, whole pinyin, one character in pinyin (variants.yaml letters)
+    ("您的jk已yq 3天", "您的借款已逾期3天", "借款已逾期"),
+    ("征xin修复，逾qi记录", "征信修复,逾期记录", "征信修复"),
+    ("zxxf，当天见效", "征信修复,当天见效", "征信修复,当天"),
+    ("你的网dai已经yuqi了", "你的网贷已经逾期了", "网贷已经逾期"),
+    ("加 VX 详聊", "加微信详聊", "加微信详聊"),
 ]
 
 
@@ -105,7 +111,7 @@ def test_spaced_out_characters_need_a_run_of_four():
 def test_a_message_spaced_out_character_by_character_is_joined_next_to_its_punctuation_and_initials():
     spaced = "Y Q 用 户 请 注 意 ： 您 的 Z D 已 逾 期 ，请 尽 快 h k"
     n = normalize(spaced)
-    assert n.text == "yq用户请注意:您的zd已逾期,请尽快hk"
+    assert n.text == "逾期用户请注意:您的zd已逾期,请尽快hk"
     start = n.text.index("zd已逾期")
     assert n.span(start, start + len("zd已逾期")).text == "Z D 已 逾 期"
     # ordinary mixed text with a few spaces keeps them next to Latin words
@@ -124,11 +130,45 @@ def test_variant_spellings_map_back_to_the_received_characters():
 def test_variant_table_is_stable():
     from anning.text.variants import _table
 
-    _, canon = _table()
+    canon = _table().canon
     assert canon["鱼期"] == "逾期"
     for spelling, keyword in canon.items():
         assert len(spelling) == len(keyword)
         assert normalize(spelling).text == keyword == normalize(keyword).text
+
+
+def test_letter_spellings_are_read_as_their_keyword_where_they_stand_as_a_word():
+    nt = normalize("您的jk已yq，征xin花了请加v信")
+    assert nt.text == "您的借款已逾期,征信花了请加微信"
+    assert [s.text for s in nt.respelled] == ["jk", "yq", "征xin", "v信"]
+    i = nt.text.index("征信")
+    assert nt.span(i, i + 2).text == "征xin"
+    assert nt.span(i + 1, i + 2).text == "征xin"  # a character of a longer spelling stands for all of it
+    assert nt.span(i, i + 4).text == "征xin花了"
+
+
+@pytest.mark.parametrize("text", [
+    "请访问 jd-zx.top/zx 处理",  # a link
+    "点击 t.cn/A6x**Qk 领取",
+    "加微信 kf8812",  # an identifier
+    "金额HK$1,200",  # an amount
+    "编辑“HK新卡卡号”发至10086",  # hk is Hong Kong and an operator's command code: never read as 还款
+    "我在看 cs go",  # a single pair away from Chinese text
+    "xyz 已到",  # letters that are no listed spelling
+    "qi 了",  # one syllable alone is no keyword
+])
+def test_letters_that_are_not_a_spelling_stay_letters(text):
+    nt = normalize(text)
+    assert not nt.respelled
+    assert not any(k in nt.text for k in ("逾期", "征信", "客服", "还款", "催收", "信用卡"))
+
+
+def test_keyword_of_a_spelling():
+    from anning.text.variants import keyword_of
+
+    assert keyword_of("zxxf") == "征信修复"
+    assert keyword_of("V信") == "微信"
+    assert keyword_of("hello") == "hello"
 
 
 def test_lookalikes_fold_only_between_digits():
@@ -162,9 +202,12 @@ OBFUSCATION_ALPHABET = (
     "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # invisibles
     "❤💰★☆♥🔥✅㎡ﬁ①İß"  # pictographs and NFKC expansions
 )
+SPELLINGS = ("yq", "zx", "xinyongka", "征xin", "dai款", "v信", "jkyq", "hk", "qi", "YuQi", "http://zx.cn/yq", "kf8")
 texts = st.one_of(
     st.text(max_size=80),
     st.text(alphabet=OBFUSCATION_ALPHABET, max_size=80),
+    # keywords written in letters among Chinese text and separators
+    st.lists(st.sampled_from([*SPELLINGS, *"征信逾期的了 ，,.-"]), max_size=20).map("".join),
 )
 
 
@@ -179,7 +222,7 @@ def test_offset_map_properties(original):
     assert whole.text == original[whole.start:whole.end]
     if nt.text:
         assert whole.start == nt.offsets[0]
-        assert whole.end == nt.offsets[-1] + 1
+        assert whole.end == (nt.ends or {}).get(nt.offsets[-1], nt.offsets[-1] + 1)
     else:
         assert whole.text == ""
 
@@ -195,7 +238,8 @@ def test_every_subrange_maps_to_an_original_slice(original, data):
     assert 0 <= s.start <= s.end <= len(original)
     assert s.text == original[s.start:s.end]
     if a < b:
-        assert s.start == nt.offsets[a] and s.end == nt.offsets[b - 1] + 1
+        last = nt.offsets[b - 1]
+        assert s.start == nt.offsets[a] and s.end == (nt.ends or {}).get(last, last + 1)
 
 
 @settings(max_examples=200, deadline=None)

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from anning import __version__
-from anning.detectors import Prepared, classifier, clock, platforms, rules, sender, urls
+from anning.detectors import Prepared, classifier, clock, platforms, rules, sender, spellings, urls
 from anning.knowledge import Knowledge, load_knowledge
 from anning.knowledge.loader import BINDING_LEVELS
 from anning.ml.features import prepare as prepare_features
@@ -28,7 +28,7 @@ from anning.text.normalize import normalize
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 # before the pattern rules, which may need them
-CONTEXT_DETECTORS = (sender.detect, clock.detect, urls.detect, platforms.detect)
+CONTEXT_DETECTORS = (sender.detect, clock.detect, urls.detect, platforms.detect, spellings.detect)
 PERSONAL_SIGNAL = "PERSONAL_RULE"
 PERSONAL_MODEL_NAME = "personal"
 # One message for Engine.analyze_batch: (text, sender, received_at, message_id).

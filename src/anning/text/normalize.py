@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from anning.model import Span
 from anning.text.jit import DualPattern
-from anning.text.variants import unvary
+from anning.text.variants import spellings, unvary
 
 # Characters that carry no meaning and are used to break up keywords.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e")
@@ -39,6 +39,10 @@ class NormalizedText:
     original: str
     text: str
     offsets: Sequence[int]  # offsets[i] = index in ``original`` of normalised char i (a range if 1:1)
+    respelled: tuple[Span, ...] = ()  # letter spellings read as their keyword (yq → 逾期), in the original
+    # original start → original end of a spelling read as a shorter keyword (zhengxin → 征信): every
+    # character of the keyword maps to the spelling's start, and a span ending in it ends with the spelling
+    ends: dict[int, int] | None = None
 
     def span(self, start: int, end: int) -> Span:
         """Map a ``[start, end)`` range of the normalised text back to the original text."""
@@ -47,6 +51,8 @@ class NormalizedText:
             return Span(pos, pos, "")
         o_start = self.offsets[start]
         o_end = self.offsets[end - 1] + 1
+        if self.ends is not None:
+            o_end = self.ends.get(o_end - 1, o_end)
         return Span(o_start, o_end, self.original[o_start:o_end])
 
     def spans(self, ranges: Sequence[tuple[int, int]]) -> tuple[Span, ...]:
@@ -156,11 +162,47 @@ def normalize(original: str) -> NormalizedText:
         text = _LOOKALIKE_RUN.plain.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
     if _spaced_out(text):
         text, offsets = _drop(_SPACE_BY_CJK, text, offsets)
+    respelled: tuple[Span, ...] = ()
+    ends: dict[int, int] | None = None
+    found = spellings(text)  # before the joins: 已 yq 3天 becomes 已逾期3天
+    if found:
+        text, offsets, respelled, ends = _respell(original, text, offsets, found)
     for gap in (_JOIN_RUN, _CJK_DIGIT_GAP):
         if gap.search(text):
             text, offsets = _drop(gap, text, offsets)
     text = unvary(text)  # after the joins: 正 信 is 正信 by now
-    return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)))
+    return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)),
+                          respelled, ends)
+
+
+def _respell(original: str, text: str, offsets: list[int] | None, found: list[tuple[int, int, str]]
+             ) -> tuple[str, list[int] | None, tuple[Span, ...], dict[int, int] | None]:
+    """The text with each ``(start, end, keyword)`` spelling replaced by its keyword, its offset map,
+    the spellings' spans in the original, and the ends of spellings longer than their keyword."""
+    base = offsets if offsets is not None else range(len(text))
+    spans = tuple(Span(base[a], base[b - 1] + 1, original[base[a]:base[b - 1] + 1]) for a, b, _ in found)
+    if offsets is None and all(b - a == len(keyword) for a, b, keyword in found):
+        chars = list(text)
+        for a, b, keyword in found:
+            chars[a:b] = keyword
+        return "".join(chars), None, spans, None
+    out: list[str] = []
+    new_offsets: list[int] = []
+    ends: dict[int, int] = {}
+    pos = 0
+    for (a, b, keyword), span in zip(found, spans, strict=True):
+        out.append(text[pos:a])
+        new_offsets.extend(base[pos:a])
+        out.append(keyword)
+        if b - a == len(keyword):
+            new_offsets.extend(base[a:b])
+        else:
+            new_offsets.extend([span.start] * len(keyword))
+            ends[span.start] = span.end
+        pos = b
+    out.append(text[pos:])
+    new_offsets.extend(base[pos:])
+    return "".join(out), new_offsets, spans, ends or None
 
 
 def _spaced_out(text: str) -> bool:

@@ -1,7 +1,10 @@
-"""Homophones and look-alike spellings of keywords (``data/variants.yaml``), mapped back to the keyword.
+"""Homophones, look-alike and letter spellings of keywords (``data/variants.yaml``), mapped back to the
+keyword.
 
 Static package data like OpenCC's tables, read once on first use: every normalised text, whether
-analysed, trained on or typed into a personal rule, sees the same mapping."""
+analysed, trained on or typed into a personal rule, sees the same mapping. Homophones have their
+keyword's length (offsets stay one to one); letter spellings may be longer (zhengxin, 征xin), and the
+normaliser maps the whole spelling to its keyword."""
 
 from __future__ import annotations
 
@@ -9,28 +12,149 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+_CJK = "\u4e00-\u9fff"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_LETTERS = re.compile("[a-z]+")
+# What may stand next to a spelling in letters: the start or end, a space, a Chinese character or an
+# opening, closing or separating mark — never another letter or digit, a link, an address, an identifier
+# or an amount (jd-zx.top/zx, t.cn/A6x**Qk, kf_8812, a@b, HK$)
+_MARKS = frozenset(",:;!?()[]<>{}\"'“”‘’「」『』【】《》、")
+_LATIN_WORD_BEFORE = re.compile("[a-z] $")
+_LATIN_WORD_AFTER = re.compile(" [a-z]")
+
+
+class _Table:
+    def __init__(self, doc: dict):
+        self.canon: dict[str, str] = {}  # homophone → keyword
+        for keyword, spellings in (doc.get("variants") or {}).items():
+            for spelling in spellings:
+                if len(spelling) != len(keyword) or spelling in self.canon or spelling == keyword:
+                    raise ValueError(f"variants.yaml: {spelling!r} must be as long as {keyword!r} and listed once")
+                self.canon[spelling] = keyword
+        if any(v in keyword for v in self.canon for keyword in set(self.canon.values())):
+            raise ValueError("variants.yaml: a keyword contains a variant spelling (the mapping would not be stable)")
+        self.pattern = re.compile("|".join(map(re.escape, sorted(self.canon, key=len, reverse=True)))) \
+            if self.canon else None
+        self.words: dict[str, str] = {}  # all-letter spellings (yq, zhengxin) → keyword
+        self.mixed: dict[str, str] = {}  # a keyword with its letters at one end (v信, 征xin, dai款) → keyword
+        for keyword, spellings in (doc.get("letters") or {}).items():
+            for spelling in spellings:
+                if spelling in self.words or spelling in self.mixed or not _HAS_CJK.search(keyword):
+                    raise ValueError(f"variants.yaml: letter spelling {spelling!r} listed twice or for a keyword "
+                                     "without Chinese characters")
+                if re.fullmatch("[a-z]+", spelling):
+                    self.words[spelling] = keyword
+                elif re.fullmatch(f"[a-z]+[{_CJK}]+|[{_CJK}]+[a-z]+", spelling):
+                    self.mixed[spelling] = keyword
+                else:
+                    raise ValueError(f"variants.yaml: letter spelling {spelling!r} must be lower-case letters, or "
+                                     "Chinese characters with letters at one end")
+        # how many Chinese characters a mixed spelling has at its end
+        self.mixed_cjk = sorted({len(_HAS_CJK.findall(m)) for m in self.mixed})
+        self.longest = max(map(len, self.words), default=0)
+
+    def split(self, run: str) -> list[str] | None:
+        """The run as a sequence of listed letter spellings (longest first), or None when it is not one."""
+        if not run:
+            return []
+        for size in range(min(self.longest, len(run)), 1, -1):
+            head = run[:size]
+            if head in self.words:
+                rest = self.split(run[size:])
+                if rest is not None:
+                    return [head, *rest]
+        return None
+
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[re.Pattern[str] | None, dict[str, str]]:
+def _table() -> _Table:
     import yaml
 
     doc = yaml.safe_load(resources.files("anning").joinpath("data", "variants.yaml").read_text(encoding="utf-8"))
-    canon: dict[str, str] = {}
-    for keyword, spellings in (doc.get("variants") or {}).items():
-        for spelling in spellings:
-            if len(spelling) != len(keyword) or spelling in canon or spelling == keyword:
-                raise ValueError(f"variants.yaml: {spelling!r} must be as long as {keyword!r} and listed once")
-            canon[spelling] = keyword
-    if any(v in keyword for v in canon for keyword in set(canon.values())):
-        raise ValueError("variants.yaml: a keyword contains a variant spelling (the mapping would not be stable)")
-    if not canon:
-        return None, canon
-    return re.compile("|".join(map(re.escape, sorted(canon, key=len, reverse=True)))), canon
+    return _Table(doc)
 
 
 def unvary(text: str) -> str:
-    """The text with every variant spelling replaced by its keyword (same length)."""
-    pattern, canon = _table()
-    if pattern is None:
+    """The text with every homophone or look-alike spelling replaced by its keyword (same length)."""
+    table = _table()
+    if table.pattern is None:
         return text
-    return pattern.sub(lambda m: canon[m.group()], text)
+    canon = table.canon
+    return table.pattern.sub(lambda m: canon[m.group()], text)
+
+
+def spellings(text: str) -> list[tuple[int, int, str]]:
+    """The letter spellings in a text, as ``(start, end, keyword)``, in order and not overlapping:
+    您的jk已yq → jk 借款, yq 逾期; 征xin修复 → 征xin 征信; 加 vx → vx 微信. A spelling in letters only
+    counts when it stands as a word and, if it is a single word, beside Chinese text."""
+    if text.isascii():
+        return []  # no Chinese text for a spelling to stand beside
+    table = _table()
+    found: list[tuple[int, int, str]] = []
+    for m in _LETTERS.finditer(text):
+        start, end = m.span()
+        after = found[-1][1] if found else 0  # letters before this are Chinese now
+        spelling = _mixed(text, m.group(), start, end, table) or _word(text, m.group(), start, end, after, table)
+        if spelling is not None and (not found or spelling[0] >= found[-1][1]):
+            found.append(spelling)
+    return found
+
+
+def _mixed(text: str, run: str, start: int, end: int, table: _Table) -> tuple[int, int, str] | None:
+    """征xin, dai款, v信: the run with Chinese characters on one side, its letters not next to a digit."""
+    if not table.mixed:
+        return None
+    if not text[end:end + 1].isdigit():
+        for n in table.mixed_cjk:
+            keyword = table.mixed.get(text[start - n:start] + run) if start >= n else None
+            if keyword is not None:
+                return start - n, end, keyword
+    if start == 0 or not text[start - 1].isdigit():
+        for n in table.mixed_cjk:
+            keyword = table.mixed.get(run + text[end:end + n])
+            if keyword is not None:
+                return start, end + n, keyword
+    return None
+
+
+def _word(text: str, run: str, start: int, end: int, after: int, table: _Table) -> tuple[int, int, str] | None:
+    """yq, zhengxin, zxxf: a run made wholly of listed spellings, standing as a word."""
+    if len(run) < 2 or not (_edge(text, start - 1) and _edge(text, end)):
+        return None
+    parts = table.split(run)
+    if parts is None:
+        return None
+    # two or more words in one run (zxxf, wdyq) are no English word; one must stand beside Chinese text,
+    # and not in a phrase of Latin words (我在看 cs go)
+    if len(parts) == 1 and (_LATIN_WORD_BEFORE.search(text, after, start) or _LATIN_WORD_AFTER.match(text, end)
+                            or not _stands_beside_chinese(text, start, end, after)):
+        return None
+    return start, end, "".join(table.words[p] for p in parts)
+
+
+def _stands_beside_chinese(text: str, start: int, end: int, after: int) -> bool:
+    """Touching a Chinese character, or one space away from one (or from a spelling ending at ``after``)."""
+    return (_beside(text, start - 1) or _beside(text, end)
+            or (text[start - 1:start] == " " and (start - 2 < after or _beside(text, start - 2)))
+            or (text[end:end + 1] == " " and _beside(text, end + 1)))
+
+
+def _edge(text: str, i: int) -> bool:
+    if i < 0 or i >= len(text):
+        return True
+    ch = text[i]
+    return ch.isspace() or ch in _MARKS or _HAS_CJK.match(ch) is not None
+
+
+def _beside(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and _HAS_CJK.match(text, i) is not None
+
+
+def keyword_of(spelling: str) -> str:
+    """The keyword a letter spelling stands for (zxxf → 征信修复); the spelling itself if it is none."""
+    table = _table()
+    folded = spelling.lower()
+    if folded in table.mixed:
+        return table.mixed[folded]
+    parts = table.split(folded)
+    return spelling if parts is None else "".join(table.words[p] for p in parts)
