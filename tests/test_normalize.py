@@ -49,6 +49,9 @@ CASES = [
     ("zxxf，当天见效", "征信修复,当天见效", "征信修复,当天"),
     ("你的网dai已经yuqi了", "你的网贷已经逾期了", "网贷已经逾期"),
     ("加 VX 详聊", "加微信详聊", "加微信详聊"),
+    # characters written as their parts, and rare variant forms
+    ("亻尔 欠 的 钅戋 再 拖 就 走 氵去 律 程 序", "你欠的钱再拖就走法律程序", "法律"),
+    ("请及时还歀，以免影响个人讠正信", "请及时还款,以免影响个人征信", "征信"),
 ]
 
 
@@ -161,6 +164,13 @@ def test_letters_that_are_not_a_spelling_stay_letters(text):
     nt = normalize(text)
     assert not nt.respelled
     assert not any(k in nt.text for k in ("逾期", "征信", "客服", "还款", "催收", "信用卡"))
+
+
+def test_split_characters_point_at_their_parts():
+    nt = normalize("您的亻昔款已逾其月，自己的其月收入")
+    assert nt.text == "您的借款已逾期,自己的其月收入"
+    assert [s.text for s in nt.respelled] == ["亻昔", "逾其月"]
+    assert nt.span(2, 4).text == "亻昔款"
 
 
 def test_keyword_of_a_spelling():

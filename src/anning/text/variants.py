@@ -49,6 +49,17 @@ class _Table:
                 else:
                     raise ValueError(f"variants.yaml: letter spelling {spelling!r} must be lower-case letters, or "
                                      "Chinese characters with letters at one end")
+        self.parted: dict[str, str] = {}  # a character written as its parts (亻昔 for 借) → the character
+        for keyword, spellings in (doc.get("split") or {}).items():
+            for spelling in spellings:
+                if (spelling in self.parted or len(spelling) <= len(keyword)
+                        or not re.fullmatch(f"[{_CJK}]+", spelling + keyword)):
+                    raise ValueError(f"variants.yaml: split spelling {spelling!r} must be Chinese characters, "
+                                     f"longer than {keyword!r}, listed once")
+                self.parted[spelling] = keyword
+        self.parted_pattern = re.compile("|".join(map(re.escape, sorted(self.parted, key=len, reverse=True)))) \
+            if self.parted else None
+        self.parted_first = re.compile(f"[{''.join(sorted({sp[0] for sp in self.parted}))}]") if self.parted else None
         # how many Chinese characters a mixed spelling has at its end
         self.mixed_cjk = sorted({len(_HAS_CJK.findall(m)) for m in self.mixed})
         self.longest = max(map(len, self.words), default=0)
@@ -84,9 +95,10 @@ def unvary(text: str) -> str:
 
 
 def spellings(text: str) -> list[tuple[int, int, str]]:
-    """The letter spellings in a text, as ``(start, end, keyword)``, in order and not overlapping:
-    您的jk已yq → jk 借款, yq 逾期; 征xin修复 → 征xin 征信; 加 vx → vx 微信. A spelling in letters only
-    counts when it stands as a word and, if it is a single word, beside Chinese text."""
+    """The letter and split spellings in a text, as ``(start, end, keyword)``, in order and not
+    overlapping: 您的jk已yq → jk 借款, yq 逾期; 征xin修复 → 征xin 征信; 加 vx → vx 微信; 亻昔款 → 亻昔 借.
+    A spelling in letters only counts when it stands as a word and, if it is a single word, beside
+    Chinese text."""
     if text.isascii():
         return []  # no Chinese text for a spelling to stand beside
     table = _table()
@@ -97,7 +109,20 @@ def spellings(text: str) -> list[tuple[int, int, str]]:
         spelling = _mixed(text, m.group(), start, end, table) or _word(text, m.group(), start, end, after, table)
         if spelling is not None and (not found or spelling[0] >= found[-1][1]):
             found.append(spelling)
+    if table.parted_pattern is not None and table.parted_first.search(text):
+        split = [(m.start(), m.end(), table.parted[m.group()]) for m in table.parted_pattern.finditer(text)]
+        if split:
+            found = _merged(found, split)
     return found
+
+
+def _merged(a: list[tuple[int, int, str]], b: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Two ordered lists of spellings as one, in order, an overlapping later one dropped."""
+    out: list[tuple[int, int, str]] = []
+    for item in sorted(a + b):
+        if not out or item[0] >= out[-1][1]:
+            out.append(item)
+    return out
 
 
 def _mixed(text: str, run: str, start: int, end: int, table: _Table) -> tuple[int, int, str] | None:
@@ -156,5 +181,7 @@ def keyword_of(spelling: str) -> str:
     folded = spelling.lower()
     if folded in table.mixed:
         return table.mixed[folded]
+    if folded in table.parted:
+        return table.parted[folded]
     parts = table.split(folded)
     return spelling if parts is None else "".join(table.words[p] for p in parts)
