@@ -49,6 +49,9 @@ CASES = [
     ("zxxf，当天见效", "征信修复,当天见效", "征信修复,当天"),
     ("你的网dai已经yuqi了", "你的网贷已经逾期了", "网贷已经逾期"),
     ("加 VX 详聊", "加微信详聊", "加微信详聊"),
+    # pictographs inside a line next to Chinese text are decoration; those opening or closing a line stay
+    ("费用❤3000，修复❤，详情❤ rs-jk.cn", "费用3000,修复,详情 rs-jk.cn", "费用3000"),
+    ("📢📢通知：明天见😂", "📢📢通知:明天见😂", "通知"),
     # characters written as their parts, and rare variant forms
     ("亻尔 欠 的 钅戋 再 拖 就 走 氵去 律 程 序", "你欠的钱再拖就走法律程序", "法律"),
     ("请及时还歀，以免影响个人讠正信", "请及时还款,以免影响个人征信", "征信"),

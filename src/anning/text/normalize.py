@@ -93,13 +93,18 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 _CJK = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
 # Separator runs between CJK characters: joiners (not sentence punctuation), pictographs, emoji parts.
+_PICTOGRAPHS = "\u2190-\u2bff\u3200-\u32ff\ufe0e\ufe0f\u200d\U0001f000-\U0001faff"
 _JOIN_RUN = DualPattern(re.compile(
-    f"(?<=[{_CJK}])[{re.escape(''.join(sorted(_JOINERS - _PUNCTUATION)))}"
-    "\u2190-\u2bff\u3200-\u32ff\ufe0e\ufe0f\u200d\U0001f000-\U0001faff]+"
-    f"(?=[{_CJK}])"
+    f"(?<=[{_CJK}])[{re.escape(''.join(sorted(_JOINERS - _PUNCTUATION)))}{_PICTOGRAPHS}]+(?=[{_CJK}])"
 ))
 # Spaces between a CJK character and a digit (逾 期 23 天) are spacing obfuscation too.
 _CJK_DIGIT_GAP = DualPattern(re.compile(f"(?<=[{_CJK}])[ \\t\\u3000]+(?=\\d)|(?<=\\d)[ \\t\\u3000]+(?=[{_CJK}])"))
+# Pictographs next to a CJK character inside a line are decoration too (费用❤3000, 修复❤，, 详情❤ rs-jk.cn);
+# those opening or closing a line stay. Removed before the gaps, which they may hide.
+_PICTOGRAPH_BY_CJK = DualPattern(re.compile(
+    f"(?<=[{_CJK}])[{_PICTOGRAPHS}]+(?=[^\\n])|(?<=[^\\n{_PICTOGRAPHS}])[{_PICTOGRAPHS}]+(?=[{_CJK}])"))
+_ANY_PICTOGRAPH = re.compile(f"[{_PICTOGRAPHS}]")
+_GAPS = ((_PICTOGRAPH_BY_CJK, _ANY_PICTOGRAPH), (_JOIN_RUN, None), (_CJK_DIGIT_GAP, None))
 _LOOKALIKE_RUN = DualPattern(re.compile("(?<=\\d)[o〇li|]+(?=\\d)"))
 # A message spaced out character by character (您 的 借 款 已 逾 期 ，请 hk): when most CJK characters are
 # followed by a space, a space next to a CJK character is obfuscation wherever it is, not only between two.
@@ -108,7 +113,8 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 _SPACED_OUT_MIN_CJK = 6
 _SPACED_OUT_SHARE = 0.6
 _SPACE_BY_CJK = DualPattern(re.compile(
-    f"(?<=[{_CJK}])[ \\t\\u3000](?=\\S)|(?<=\\S)[ \\t\\u3000](?=[{_CJK}])"
+    # (the first space of a wider gap after a CJK character: the one the spacing-out added)
+    f"(?<=[{_CJK}])[ \\t\\u3000](?=\\S|[ \\t\\u3000])|(?<=\\S)[ \\t\\u3000](?=[{_CJK}])"
     "|(?<=(?<![a-z0-9])[a-z0-9])[ \\t\\u3000](?=[a-z0-9](?![a-z0-9]))"))  # and between single letters: Y Q 用 户
 # Letters and digits spelt out one by one (h t t p s : / /, v x : a b 1 2 3, 1 3 8 0 0 …): four or more
 # single characters each followed by one space. The spaces go; a wider gap ends the run (a word gap).
@@ -121,6 +127,7 @@ _SPACED_LINK = DualPattern(re.compile("(?<=://)[ \\t]?[a-z0-9-]+(?:(?:[./]|[ \\t
 
 
 _ONE_TO_ONE: set[str] = set()  # characters known to fold to exactly one character
+_SPELLING_ROUNDS = 3
 
 
 def _fold(original: str) -> tuple[str, list[int] | None]:
@@ -163,16 +170,25 @@ def normalize(original: str) -> NormalizedText:
     if _spaced_out(text):
         text, offsets = _drop(_SPACE_BY_CJK, text, offsets)
     respelled: tuple[Span, ...] = ()
-    ends: dict[int, int] | None = None
-    found = spellings(text)  # before the joins: 已 yq 3天 becomes 已逾期3天
-    if found:
-        text, offsets, respelled, ends = _respell(original, text, offsets, found)
-    for gap in (_JOIN_RUN, _CJK_DIGIT_GAP):
-        if gap.search(text):
-            text, offsets = _drop(gap, text, offsets)
+    ends: dict[int, int] = {}
+    # spellings before the joins (已 yq 3天 becomes 已逾期3天), and again after them while they find more:
+    # a join can put a spelling next to Chinese text (征xin❤yq), and a spelling can make a gap joinable
+    for _ in range(_SPELLING_ROUNDS):
+        found = spellings(text)
+        if found:
+            text, offsets, spans, more_ends = _respell(original, text, offsets, found)
+            respelled += spans
+            ends.update(more_ends or {})
+        joined = False
+        for gap, needs in _GAPS:
+            if (needs is None or needs.search(text)) and gap.search(text):
+                text, offsets = _drop(gap, text, offsets)
+                joined = True
+        if not (found or joined) or text.isascii():
+            break
     text = unvary(text)  # after the joins: 正 信 is 正信 by now
     return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)),
-                          respelled, ends)
+                          tuple(sorted(respelled, key=_start_end)), ends or None)
 
 
 def _respell(original: str, text: str, offsets: list[int] | None, found: list[tuple[int, int, str]]

@@ -19,8 +19,6 @@ _LETTERS = re.compile("[a-z]+")
 # opening, closing or separating mark — never another letter or digit, a link, an address, an identifier
 # or an amount (jd-zx.top/zx, t.cn/A6x**Qk, kf_8812, a@b, HK$)
 _MARKS = frozenset(",:;!?()[]<>{}\"'“”‘’「」『』【】《》、")
-_LATIN_WORD_BEFORE = re.compile("[a-z] $")
-_LATIN_WORD_AFTER = re.compile(" [a-z]")
 
 
 class _Table:
@@ -63,6 +61,9 @@ class _Table:
         # how many Chinese characters a mixed spelling has at its end
         self.mixed_cjk = sorted({len(_HAS_CJK.findall(m)) for m in self.mixed})
         self.longest = max(map(len, self.words), default=0)
+        # quick rejections: the letters of mixed spellings, the first two letters of words
+        self.mixed_letters = frozenset(re.sub(f"[{_CJK}]", "", m) for m in self.mixed)
+        self.word_heads = frozenset(w[:2] for w in self.words)
 
     def split(self, run: str) -> list[str] | None:
         """The run as a sequence of listed letter spellings (longest first), or None when it is not one."""
@@ -103,12 +104,17 @@ def spellings(text: str) -> list[tuple[int, int, str]]:
         return []  # no Chinese text for a spelling to stand beside
     table = _table()
     found: list[tuple[int, int, str]] = []
-    for m in _LETTERS.finditer(text):
-        start, end = m.span()
-        after = found[-1][1] if found else 0  # letters before this are Chinese now
-        spelling = _mixed(text, m.group(), start, end, table) or _word(text, m.group(), start, end, after, table)
-        if spelling is not None and (not found or spelling[0] >= found[-1][1]):
-            found.append(spelling)
+    runs = [(m.start(), m.end(), m.group()) for m in _LETTERS.finditer(text)]
+    # each run read on its own: a mixed spelling, the listed words it is made of, or None
+    readings = [(_mixed(text, run, a, b, table) if run in table.mixed_letters else None)
+                or (_words(text, run, a, b, table) if run[:2] in table.word_heads else None) for a, b, run in runs]
+    spelt = {i for (a, b, _), reading in zip(runs, readings, strict=True) if reading is not None for i in range(a, b)}
+    for (a, b, _), reading in zip(runs, readings, strict=True):
+        if isinstance(reading, list):  # words: a single one must stand as a word in Chinese text
+            reading = None if len(reading) == 1 and not _stands_in_chinese(text, a, b, spelt) \
+                else (a, b, "".join(table.words[w] for w in reading))
+        if reading is not None and (not found or reading[0] >= found[-1][1]):
+            found.append(reading)
     if table.parted_pattern is not None and table.parted_first.search(text):
         split = [(m.start(), m.end(), table.parted[m.group()]) for m in table.parted_pattern.finditer(text)]
         if split:
@@ -142,26 +148,28 @@ def _mixed(text: str, run: str, start: int, end: int, table: _Table) -> tuple[in
     return None
 
 
-def _word(text: str, run: str, start: int, end: int, after: int, table: _Table) -> tuple[int, int, str] | None:
-    """yq, zhengxin, zxxf: a run made wholly of listed spellings, standing as a word."""
+def _words(text: str, run: str, start: int, end: int, table: _Table) -> list[str] | None:
+    """yq, zhengxin, zxxf: the listed words a run standing as a word is made of, or None."""
     if len(run) < 2 or not (_edge(text, start - 1) and _edge(text, end)):
         return None
-    parts = table.split(run)
-    if parts is None:
-        return None
-    # two or more words in one run (zxxf, wdyq) are no English word; one must stand beside Chinese text,
-    # and not in a phrase of Latin words (我在看 cs go)
-    if len(parts) == 1 and (_LATIN_WORD_BEFORE.search(text, after, start) or _LATIN_WORD_AFTER.match(text, end)
-                            or not _stands_beside_chinese(text, start, end, after)):
-        return None
-    return start, end, "".join(table.words[p] for p in parts)
+    return table.split(run)
 
 
-def _stands_beside_chinese(text: str, start: int, end: int, after: int) -> bool:
-    """Touching a Chinese character, or one space away from one (or from a spelling ending at ``after``)."""
-    return (_beside(text, start - 1) or _beside(text, end)
-            or (text[start - 1:start] == " " and (start - 2 < after or _beside(text, start - 2)))
-            or (text[end:end + 1] == " " and _beside(text, end + 1)))
+def _stands_in_chinese(text: str, start: int, end: int, spelt: set[int]) -> bool:
+    """A single word (two or more in one run, zxxf, are no English word): touching Chinese text or one space
+    away from it, and not in a phrase of Latin words (我在看 cs go). Letters that are spellings themselves
+    (``spelt``) count as the Chinese they stand for."""
+    def chinese(i: int) -> bool:
+        return i in spelt or _beside(text, i)
+
+    def latin(i: int) -> bool:
+        return 0 <= i < len(text) and "a" <= text[i] <= "z" and i not in spelt
+
+    space_before, space_after = text[start - 1:start] == " ", text[end:end + 1] == " "
+    if (space_before and latin(start - 2)) or (space_after and latin(end + 1)):
+        return False
+    return (chinese(start - 1) or chinese(end) or (space_before and chinese(start - 2))
+            or (space_after and chinese(end + 1)))
 
 
 def _edge(text: str, i: int) -> bool:
