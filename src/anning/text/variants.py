@@ -1,10 +1,10 @@
-"""Homophones, look-alike and letter spellings of keywords (``data/variants.yaml``), mapped back to the
-keyword.
+"""Homophones, look-alike, letter and split spellings of keywords (``data/variants.yaml``), mapped back
+to the keyword.
 
 Static package data like OpenCC's tables, read once on first use: every normalised text, whether
 analysed, trained on or typed into a personal rule, sees the same mapping. Homophones have their
-keyword's length (offsets stay one to one); letter spellings may be longer (zhengxin, 征xin), and the
-normaliser maps the whole spelling to its keyword."""
+keyword's length (offsets stay one to one); letter and split spellings may be longer (zhengxin, 征xin,
+亻昔), and the normaliser maps the whole spelling to its keyword."""
 
 from __future__ import annotations
 
@@ -22,41 +22,14 @@ _MARKS = frozenset(",:;!?()[]<>{}\"'“”‘’「」『』【】《》、")
 
 
 class _Table:
+    """The three sections of variants.yaml, checked and indexed for the normaliser."""
+
     def __init__(self, doc: dict):
-        self.canon: dict[str, str] = {}  # homophone → keyword
-        for keyword, spellings in (doc.get("variants") or {}).items():
-            for spelling in spellings:
-                if len(spelling) != len(keyword) or spelling in self.canon or spelling == keyword:
-                    raise ValueError(f"variants.yaml: {spelling!r} must be as long as {keyword!r} and listed once")
-                self.canon[spelling] = keyword
-        if any(v in keyword for v in self.canon for keyword in set(self.canon.values())):
-            raise ValueError("variants.yaml: a keyword contains a variant spelling (the mapping would not be stable)")
-        self.pattern = re.compile("|".join(map(re.escape, sorted(self.canon, key=len, reverse=True)))) \
-            if self.canon else None
-        self.words: dict[str, str] = {}  # all-letter spellings (yq, zhengxin) → keyword
-        self.mixed: dict[str, str] = {}  # a keyword with its letters at one end (v信, 征xin, dai款) → keyword
-        for keyword, spellings in (doc.get("letters") or {}).items():
-            for spelling in spellings:
-                if spelling in self.words or spelling in self.mixed or not _HAS_CJK.search(keyword):
-                    raise ValueError(f"variants.yaml: letter spelling {spelling!r} listed twice or for a keyword "
-                                     "without Chinese characters")
-                if re.fullmatch("[a-z]+", spelling):
-                    self.words[spelling] = keyword
-                elif re.fullmatch(f"[a-z]+[{_CJK}]+|[{_CJK}]+[a-z]+", spelling):
-                    self.mixed[spelling] = keyword
-                else:
-                    raise ValueError(f"variants.yaml: letter spelling {spelling!r} must be lower-case letters, or "
-                                     "Chinese characters with letters at one end")
-        self.parted: dict[str, str] = {}  # a character written as its parts (亻昔 for 借) → the character
-        for keyword, spellings in (doc.get("split") or {}).items():
-            for spelling in spellings:
-                if (spelling in self.parted or len(spelling) <= len(keyword)
-                        or not re.fullmatch(f"[{_CJK}]+", spelling + keyword)):
-                    raise ValueError(f"variants.yaml: split spelling {spelling!r} must be Chinese characters, "
-                                     f"longer than {keyword!r}, listed once")
-                self.parted[spelling] = keyword
-        self.parted_pattern = re.compile("|".join(map(re.escape, sorted(self.parted, key=len, reverse=True)))) \
-            if self.parted else None
+        self.canon = _homophones(doc.get("variants") or {})  # homophone → keyword
+        self.pattern = _alternation(self.canon)
+        self.words, self.mixed = _letters(doc.get("letters") or {})  # yq, zhengxin / v信, 征xin → keyword
+        self.parted = _parts(doc.get("split") or {})  # 亻昔 → 借
+        self.parted_pattern = _alternation(self.parted)
         self.parted_first = re.compile(f"[{''.join(sorted({sp[0] for sp in self.parted}))}]") if self.parted else None
         # how many Chinese characters a mixed spelling has at its end
         self.mixed_cjk = sorted({len(_HAS_CJK.findall(m)) for m in self.mixed})
@@ -76,6 +49,53 @@ class _Table:
                 if rest is not None:
                     return [head, *rest]
         return None
+
+
+def _homophones(section: dict[str, list[str]]) -> dict[str, str]:
+    canon: dict[str, str] = {}
+    for keyword, spellings in section.items():
+        for spelling in spellings:
+            if len(spelling) != len(keyword) or spelling in canon or spelling == keyword:
+                raise ValueError(f"variants.yaml: {spelling!r} must be as long as {keyword!r} and listed once")
+            canon[spelling] = keyword
+    if any(v in keyword for v in canon for keyword in set(canon.values())):
+        raise ValueError("variants.yaml: a keyword contains a variant spelling (the mapping would not be stable)")
+    return canon
+
+
+def _letters(section: dict[str, list[str]]) -> tuple[dict[str, str], dict[str, str]]:
+    words: dict[str, str] = {}
+    mixed: dict[str, str] = {}
+    for keyword, spellings in section.items():
+        for spelling in spellings:
+            if spelling in words or spelling in mixed or not _HAS_CJK.search(keyword):
+                raise ValueError(f"variants.yaml: letter spelling {spelling!r} listed twice or for a keyword "
+                                 "without Chinese characters")
+            if re.fullmatch("[a-z]+", spelling):
+                words[spelling] = keyword
+            elif re.fullmatch(f"[a-z]+[{_CJK}]+|[{_CJK}]+[a-z]+", spelling):
+                mixed[spelling] = keyword
+            else:
+                raise ValueError(f"variants.yaml: letter spelling {spelling!r} must be lower-case letters, or "
+                                 "Chinese characters with letters at one end")
+    return words, mixed
+
+
+def _parts(section: dict[str, list[str]]) -> dict[str, str]:
+    parted: dict[str, str] = {}
+    for keyword, spellings in section.items():
+        for spelling in spellings:
+            chinese = re.fullmatch(f"[{_CJK}]+", spelling + keyword)
+            if spelling in parted or len(spelling) <= len(keyword) or not chinese:
+                raise ValueError(f"variants.yaml: split spelling {spelling!r} must be Chinese characters, "
+                                 f"longer than {keyword!r}, listed once")
+            parted[spelling] = keyword
+    return parted
+
+
+def _alternation(table: dict[str, str]) -> re.Pattern[str] | None:
+    """One pattern for all the spellings, longest first; None for none."""
+    return re.compile("|".join(map(re.escape, sorted(table, key=len, reverse=True)))) if table else None
 
 
 @lru_cache(maxsize=1)
