@@ -176,6 +176,22 @@ def test_split_characters_point_at_their_parts():
     assert nt.span(2, 4).text == "亻昔款"
 
 
+@pytest.mark.parametrize("doc", [
+    {"letters": {"逾期": ["y1"]}},  # not letters
+    {"letters": {"逾期": ["yq"], "有趣": ["yq"]}},  # listed twice
+    {"letters": {"abc": ["ab"]}},  # a keyword without Chinese characters
+    {"letters": {"征信": ["征x信"]}},  # letters inside, not at one end
+    {"split": {"借": ["亻"]}},  # no longer than its character
+    {"split": {"借": ["亻x"]}},  # not Chinese
+    {"variants": {"逾期": ["鱼"]}},  # a homophone of another length
+])
+def test_bad_variant_data_is_refused(doc):
+    from anning.text.variants import _Table
+
+    with pytest.raises(ValueError, match=r"variants\.yaml"):
+        _Table(doc)
+
+
 def test_keyword_of_a_spelling():
     from anning.text.variants import keyword_of
 
