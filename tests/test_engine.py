@@ -199,6 +199,7 @@ def test_keywords_written_in_letters_are_read_as_the_keywords(engine, plain, spe
     respelled = next(h.signal for h in b.hits if h.signal.rule == "TEXT_RESPELLED")
     assert all(spelt[s.start:s.end] == s.text for s in respelled.spans)
     assert {s.text for s in respelled.spans} & {"yq", "逾qi"}
+    assert "逾期" in respelled.detail["keywords"]
     assert "TEXT_RESPELLED" not in _rules(a)
 
 

@@ -146,7 +146,8 @@ def test_variant_table_is_stable():
 def test_letter_spellings_are_read_as_their_keyword_where_they_stand_as_a_word():
     nt = normalize("您的jk已yq，征xin花了请加v信")
     assert nt.text == "您的借款已逾期,征信花了请加微信"
-    assert [s.text for s in nt.respelled] == ["jk", "yq", "征xin", "v信"]
+    assert [(s.text, k) for s, k in nt.respelled] == [("jk", "借款"), ("yq", "逾期"), ("征xin", "征信"),
+                                                      ("v信", "微信")]
     i = nt.text.index("征信")
     assert nt.span(i, i + 2).text == "征xin"
     assert nt.span(i + 1, i + 2).text == "征xin"  # a character of a longer spelling stands for all of it
@@ -172,7 +173,7 @@ def test_letters_that_are_not_a_spelling_stay_letters(text):
 def test_split_characters_point_at_their_parts():
     nt = normalize("您的亻昔款已逾其月，自己的其月收入")
     assert nt.text == "您的借款已逾期,自己的其月收入"
-    assert [s.text for s in nt.respelled] == ["亻昔", "逾其月"]
+    assert [(s.text, k) for s, k in nt.respelled] == [("亻昔", "借"), ("逾其月", "逾期")]
     assert nt.span(2, 4).text == "亻昔款"
 
 
@@ -192,12 +193,10 @@ def test_bad_variant_data_is_refused(doc):
         _Table(doc)
 
 
-def test_keyword_of_a_spelling():
-    from anning.text.variants import keyword_of
-
-    assert keyword_of("zxxf") == "征信修复"
-    assert keyword_of("V信") == "微信"
-    assert keyword_of("hello") == "hello"
+def test_a_run_of_several_spellings_and_an_upper_case_one_are_read():
+    nt = normalize("ZXXF，当天见效")
+    assert nt.text == "征信修复,当天见效"
+    assert [(s.text, k) for s, k in nt.respelled] == [("ZXXF", "征信修复")]
 
 
 def test_lookalikes_fold_only_between_digits():

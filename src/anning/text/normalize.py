@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from anning.model import Span
@@ -39,10 +39,12 @@ class NormalizedText:
     original: str
     text: str
     offsets: Sequence[int]  # offsets[i] = index in ``original`` of normalised char i (a range if 1:1)
-    respelled: tuple[Span, ...] = ()  # letter spellings read as their keyword (yq → 逾期), in the original
+    # letter and split spellings read as their keyword (yq → 逾期, 亻昔 → 借): their span in the original
+    # and the keyword
+    respelled: tuple[tuple[Span, str], ...] = ()
     # original start → original end of a spelling read as a shorter keyword (zhengxin → 征信): every
     # character of the keyword maps to the spelling's start, and a span ending in it ends with the spelling
-    ends: dict[int, int] | None = None
+    ends: dict[int, int] | None = field(default=None, hash=False)
 
     def span(self, start: int, end: int) -> Span:
         """Map a ``[start, end)`` range of the normalised text back to the original text."""
@@ -72,6 +74,10 @@ class NormalizedText:
 
 def _start_end(s: Span) -> tuple[int, int]:
     return (s.start, s.end)
+
+
+def _span_start_end(item: tuple[Span, str]) -> tuple[int, int]:
+    return _start_end(item[0])
 
 
 class _FoldTable(dict):
@@ -169,7 +175,7 @@ def normalize(original: str) -> NormalizedText:
         text = _LOOKALIKE_RUN.plain.sub(lambda m: "".join(_DIGIT_LOOKALIKES[c] for c in m.group(0)), text)
     if _spaced_out(text):
         text, offsets = _drop(_SPACE_BY_CJK, text, offsets)
-    respelled: tuple[Span, ...] = ()
+    respelled: tuple[tuple[Span, str], ...] = ()
     ends: dict[int, int] = {}
     # spellings before the joins (已 yq 3天 becomes 已逾期3天), and again after them while they find more:
     # a join can put a spelling next to Chinese text (征xin❤yq), and a spelling can make a gap joinable
@@ -188,20 +194,22 @@ def normalize(original: str) -> NormalizedText:
             break
     text = unvary(text)  # after the joins: 正 信 is 正信 by now
     return NormalizedText(original, text, tuple(offsets) if offsets is not None else range(len(text)),
-                          tuple(sorted(respelled, key=_start_end)), ends or None)
+                          tuple(sorted(respelled, key=_span_start_end)), ends or None)
 
 
 def _respell(original: str, text: str, offsets: list[int] | None, found: list[tuple[int, int, str]]
-             ) -> tuple[str, list[int] | None, tuple[Span, ...], dict[int, int] | None]:
+             ) -> tuple[str, list[int] | None, tuple[tuple[Span, str], ...], dict[int, int] | None]:
     """The text with each ``(start, end, keyword)`` spelling replaced by its keyword, its offset map,
-    the spellings' spans in the original, and the ends of spellings longer than their keyword."""
+    the spellings' spans in the original with their keywords, and the ends of spellings longer than
+    their keyword."""
     base = offsets if offsets is not None else range(len(text))
     spans = tuple(Span(base[a], base[b - 1] + 1, original[base[a]:base[b - 1] + 1]) for a, b, _ in found)
+    read = tuple(zip(spans, (keyword for _, _, keyword in found), strict=True))
     if offsets is None and all(b - a == len(keyword) for a, b, keyword in found):
         chars = list(text)
         for a, b, keyword in found:
             chars[a:b] = keyword
-        return "".join(chars), None, spans, None
+        return "".join(chars), None, read, None
     out: list[str] = []
     new_offsets: list[int] = []
     ends: dict[int, int] = {}
@@ -218,7 +226,7 @@ def _respell(original: str, text: str, offsets: list[int] | None, found: list[tu
         pos = b
     out.append(text[pos:])
     new_offsets.extend(base[pos:])
-    return "".join(out), new_offsets, spans, ends or None
+    return "".join(out), new_offsets, read, ends or None
 
 
 def _spaced_out(text: str) -> bool:

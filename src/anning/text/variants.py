@@ -202,14 +202,3 @@ def _edge(text: str, i: int) -> bool:
 def _beside(text: str, i: int) -> bool:
     return 0 <= i < len(text) and _HAS_CJK.match(text, i) is not None
 
-
-def keyword_of(spelling: str) -> str:
-    """The keyword a letter spelling stands for (zxxf → 征信修复); the spelling itself if it is none."""
-    table = _table()
-    folded = spelling.lower()
-    if folded in table.mixed:
-        return table.mixed[folded]
-    if folded in table.parted:
-        return table.parted[folded]
-    parts = table.split(folded)
-    return spelling if parts is None else "".join(table.words[p] for p in parts)
